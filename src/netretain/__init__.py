@@ -1,0 +1,30 @@
+"""netretain: Net Dollar Retention, gross retention and the MRR movements behind them."""
+
+from netretain.api import Ledger
+from netretain.core.errors import (
+    DefinitionError,
+    EngineError,
+    IngestError,
+    LedgerError,
+    NetretainError,
+    Reject,
+)
+from netretain.core.results import MonthMovements, Report, Retention
+from netretain.definitions import Definition
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Definition",
+    "DefinitionError",
+    "EngineError",
+    "IngestError",
+    "Ledger",
+    "LedgerError",
+    "MonthMovements",
+    "NetretainError",
+    "Reject",
+    "Report",
+    "Retention",
+    "__version__",
+]

@@ -1,0 +1,199 @@
+"""The revenue ledger: MRR per customer per month, and the movements between months.
+
+MRR in month M is measured on M's last day: every line in force then (start <= day < end) at its
+monthly rate, converted at M's FX rate and rounded to cents per currency. Months with no revenue
+between active months are zero, and so is the month after the last active one (its churn month).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from netretain.core.arith import MICROS_PER_CENT, month_index, round_half_up
+from netretain.core.tables import literal_table
+from netretain.definitions.model import Definition
+
+MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
+FAR_FUTURE = ibis.date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The stored tables every computation reads, plus the ledger's month range."""
+
+    revenue_lines: ir.Table
+    fx: ir.Table  # currency, month_index, rate: one row per month, carried forward
+    customers: ir.Table
+    first_month: int
+    horizon: int
+    currency: str
+    components: ir.Table | None = None  # materialised components(gap 0, customer level)
+    mrr: ir.Table | None = None  # materialised monthly_mrr under the default ledger rules
+    movements: ir.Table | None = None  # materialised movements of `mrr`, no reactivation window
+
+
+def default_rules(definition: Definition | None) -> bool:
+    """Whether a definition's ledger is the materialised default one."""
+    return definition is None or (
+        set(definition.revenue) == {"subscription", "usage"}
+        and definition.gap_tolerance_days == 0
+        and definition.account_level == "customer"
+    )
+
+
+def month_spine(first: int, last: int) -> ir.Table:
+    """One row per month index from first to last, for range joins."""
+    return literal_table({"month_index": range(first, last + 1)}, {"month_index": "int64"})
+
+
+def bridge_gaps(lines: ir.Table, tolerance_days: int) -> ir.Table:
+    """Pull a late renewal's start back to the previous end when the gap is within tolerance."""
+    if tolerance_days <= 0:
+        return lines
+    window = ibis.window(
+        group_by="customer_id", order_by=["service_start", "service_end"], rows=(None, -1)
+    )
+    covered_until = lines.service_end.fill_null(FAR_FUTURE).max().over(window)
+    gap = lines.service_start.delta(covered_until, unit="day")
+    late = covered_until.notnull() & (gap > 0) & (gap <= tolerance_days)
+    return lines.mutate(service_start=ibis.ifelse(late, covered_until, lines.service_start))
+
+
+def roll_up_to_parent(lines: ir.Table, customers: ir.Table) -> ir.Table:
+    """Re-key lines to their top-level account, following parent links up to four levels."""
+    links = customers.select(child="customer_id", parent="parent_id")
+    root = lines.select(customer_id="customer_id").distinct().mutate(account=ibis._.customer_id)
+    for _ in range(4):
+        step = root.left_join(links, root.account == links.child)
+        root = step.select(
+            customer_id=step.customer_id,
+            account=ibis.ifelse(step.parent.notnull(), step.parent, step.account),
+        )
+    joined = lines.join(root, "customer_id")
+    return joined.mutate(customer_id=joined.account).drop("account")
+
+
+def components(sources: Sources, definition: Definition | None = None) -> ir.Table:
+    """Native MRR per customer, month, type and currency: lines expanded to the months they cover."""
+    reusable = definition is None or (
+        definition.gap_tolerance_days == 0 and definition.account_level == "customer"
+    )
+    if reusable and sources.components is not None:
+        return sources.components
+    lines = sources.revenue_lines
+    if definition is not None:
+        lines = lines.filter(lines.revenue_type.isin(list(definition.revenue)))
+        if definition.account_level == "parent":
+            lines = roll_up_to_parent(lines, sources.customers)
+        lines = bridge_gaps(lines, definition.gap_tolerance_days)
+    spans = lines.select(
+        "customer_id",
+        "revenue_type",
+        "currency",
+        "monthly_micros",
+        first=month_index(lines.service_start),
+        last=(month_index(lines.service_end) - 1).fill_null(sources.horizon),
+    )
+    spine = month_spine(sources.first_month, sources.horizon)
+    covered = spans.join(spine, (spine.month_index >= spans.first) & (spine.month_index <= spans.last))
+    return covered.group_by("customer_id", "month_index", "revenue_type", "currency").aggregate(
+        native_micros=covered.monthly_micros.sum()
+    )
+
+
+def convert(native: ir.Table, fx: ir.Table, *, rate_offset: int = 0) -> ir.Table:
+    """Cents per customer and month: each currency at the rate of month + rate_offset, then summed.
+
+    Rounding happens per currency so that the sum is the same on every engine.
+    """
+    by_currency = native.group_by("customer_id", "month_index", "currency").aggregate(
+        native_micros=native.native_micros.sum()
+    )
+    rates = fx.select(rate_currency="currency", rate_month="month_index", rate="rate")
+    joined = by_currency.join(
+        rates,
+        (by_currency.currency == rates.rate_currency)
+        & (by_currency.month_index + rate_offset == rates.rate_month),
+    )
+    converted = round_half_up(joined.native_micros.cast("float64") * joined.rate / MICROS_PER_CENT)
+    cents = joined.mutate(cents=converted)
+    summed = cents.group_by("customer_id", "month_index").aggregate(total=cents.cents.sum())
+    return summed.select("customer_id", "month_index", mrr_cents=ibis.greatest(summed.total, 0))
+
+
+def monthly_mrr(sources: Sources, definition: Definition | None = None) -> ir.Table:
+    """Dense MRR in cents: every customer, every month from first active to the churn month."""
+    if sources.mrr is not None and default_rules(definition):
+        return sources.mrr
+    native = components(sources, definition)
+    if definition is not None:
+        native = native.filter(native.revenue_type.isin(list(definition.revenue)))
+    return densify(convert(native, sources.fx), sources.horizon, sources.first_month)
+
+
+def densify(mrr: ir.Table, horizon: int, first_month: int) -> ir.Table:
+    """Fill zero months between active months and add the month after the last active one."""
+    paying = mrr.filter(mrr.mrr_cents > 0)
+    bounds = paying.group_by("customer_id").aggregate(
+        first=paying.month_index.min(), last=paying.month_index.max()
+    )
+    spine = month_spine(first_month, horizon)
+    grid = bounds.join(
+        spine,
+        (spine.month_index >= bounds.first)
+        & (spine.month_index <= ibis.least(bounds.last + 1, horizon)),
+    ).select("customer_id", "month_index")
+    filled = grid.left_join(paying, ["customer_id", "month_index"])
+    return filled.select(
+        "customer_id", "month_index", mrr_cents=filled.mrr_cents.fill_null(0).cast("int64")
+    )
+
+
+def movements_for(sources: Sources, definition: Definition | None = None) -> ir.Table:
+    """Movements under a definition's ledger rules, from the stored table when they are the default."""
+    window = None if definition is None else definition.reactivation_window_months
+    if sources.movements is not None and default_rules(definition) and window is None:
+        return sources.movements
+    return movements(monthly_mrr(sources, definition), window)
+
+
+def movements(mrr: ir.Table, reactivation_window_months: int | None = None) -> ir.Table:
+    """Classify each customer-month against the previous one.
+
+    previous + new + expansion + reactivation - contraction - churn = mrr, in every row. A return
+    after more than `reactivation_window_months` months at zero counts as new.
+    """
+    ordered = ibis.window(group_by="customer_id", order_by="month_index")
+    before = ibis.window(group_by="customer_id", order_by="month_index", rows=(None, -1))
+    last_paid = ibis.ifelse(mrr.mrr_cents > 0, mrr.month_index, None).max().over(before)
+    t = mrr.mutate(previous=mrr.mrr_cents.lag().over(ordered), last_paid=last_paid)
+    cur, prev = t.mrr_cents, t.previous
+    returning = prev.notnull() & (prev == 0) & (cur > 0)
+    if reactivation_window_months is None:
+        late_return = ibis.literal(False)
+    else:
+        late_return = (t.month_index - t.last_paid - 1) > reactivation_window_months
+    zero = ibis.literal(0, "int64")
+    return t.select(
+        "customer_id",
+        "month_index",
+        "mrr_cents",
+        previous_cents=prev.fill_null(0),
+        new=ibis.ifelse(prev.isnull() | (returning & late_return), cur, zero),
+        expansion=ibis.ifelse((prev > 0) & (cur > prev), cur - prev, zero),
+        contraction=ibis.ifelse((prev > 0) & (cur > 0) & (cur < prev), prev - cur, zero),
+        churn=ibis.ifelse((prev > 0) & (cur == 0), prev, zero),
+        reactivation=ibis.ifelse(returning & ~late_return, cur, zero),
+    )
+
+
+def monthly_summary(moves: ir.Table) -> ir.Table:
+    """One row per month: total MRR, paying customers and each movement summed."""
+    return moves.group_by("month_index").aggregate(
+        mrr_cents=moves.mrr_cents.sum(),
+        customers=(moves.mrr_cents > 0).sum(),
+        **{name: moves[name].sum() for name in MOVEMENTS},
+    )

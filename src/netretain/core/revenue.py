@@ -1,0 +1,111 @@
+"""Revenue lines: every recurring amount the ledger knows, normalised to one month in native currency.
+
+Three inputs feed it: invoice lines (subscription and usage; one-time never), subscription rows (only
+for subscription ids no invoice line bills, since invoice lines are the finer record) and MRR rows.
+A line is (customer, type, currency, service_start, service_end, monthly_micros); service_end is
+exclusive and null for an open subscription.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from netretain.core.arith import (
+    MICROS_PER_CENT,
+    first_day,
+    month_index,
+    with_period_months,
+    with_round_div,
+)
+
+LINE_COLUMNS = (
+    "customer_id",
+    "revenue_type",
+    "currency",
+    "service_start",
+    "service_end",
+    "monthly_micros",
+)
+
+
+def cents(amount: ir.NumericValue) -> ir.IntegerValue:
+    """Exact integer cents of a DECIMAL(18,2) amount."""
+    return (amount * 100).cast("int64")
+
+
+def from_invoice_lines(lines: ir.Table) -> ir.Table:
+    """Subscription and usage lines, each amount spread over its service period's months."""
+    recurring = lines.filter(lines.type.isin(["subscription", "usage"]))
+    t = with_period_months(recurring, "service_start", "service_end")
+    t = t.mutate(_scaled=cents(t.amount) * MICROS_PER_CENT * t._days_per_month)
+    t = with_round_div(t, "_scaled", "_day_units", "monthly_micros")
+    return t.select(
+        "customer_id",
+        revenue_type=t.type,
+        currency=t.currency,
+        service_start=t.service_start,
+        service_end=t.service_end,
+        monthly_micros=t.monthly_micros,
+    )
+
+
+def from_subscriptions(subscriptions: ir.Table, invoice_lines: ir.Table) -> ir.Table:
+    """Subscription rows not billed by any invoice line: amount per interval over interval months."""
+    billed = invoice_lines.filter(invoice_lines.subscription_id.notnull()).select("subscription_id")
+    unbilled = subscriptions.anti_join(billed.distinct(), "subscription_id")
+    unbilled = unbilled.mutate(_scaled=cents(unbilled.amount) * MICROS_PER_CENT)
+    unbilled = with_round_div(unbilled, "_scaled", "interval_months", "monthly_micros")
+    return unbilled.select(
+        customer_id=unbilled.customer_id,
+        revenue_type=ibis.literal("subscription"),
+        currency=unbilled.currency,
+        service_start=unbilled.start_date,
+        service_end=unbilled.end_date,
+        monthly_micros=unbilled.monthly_micros,
+    )
+
+
+def from_mrr(mrr: ir.Table) -> ir.Table:
+    """MRR rows as one-month subscription lines, so they share every later rule."""
+    index = mrr.month_index.cast("int64")
+    return mrr.select(
+        customer_id=mrr.customer_id,
+        revenue_type=ibis.literal("subscription"),
+        currency=mrr.currency,
+        service_start=first_day(index),
+        service_end=first_day(index + 1),
+        monthly_micros=cents(mrr.mrr) * MICROS_PER_CENT,
+    )
+
+
+def revenue_lines(invoice_lines: ir.Table, subscriptions: ir.Table, mrr: ir.Table) -> ir.Table:
+    """All recurring revenue as lines with a monthly rate in native micros."""
+    parts = [
+        from_invoice_lines(invoice_lines),
+        from_subscriptions(subscriptions, invoice_lines),
+        from_mrr(mrr),
+    ]
+    return ibis.union(*parts, distinct=False)
+
+
+def horizon_candidates(
+    invoice_lines: ir.Table, subscriptions: ir.Table, mrr: ir.Table
+) -> list[ir.Table]:
+    """One-row tables whose greatest `last` is the ledger's last month: the latest any input names."""
+    return [
+        invoice_lines.aggregate(
+            last=ibis.greatest(
+                month_index(invoice_lines.invoice_date).max().fill_null(-1),
+                (month_index(invoice_lines.service_end) - 1).max().fill_null(-1),
+                month_index(invoice_lines.service_start).max().fill_null(-1),
+            )
+        ),
+        subscriptions.aggregate(
+            last=ibis.greatest(
+                month_index(subscriptions.start_date).max().fill_null(-1),
+                (month_index(subscriptions.end_date) - 1).max().fill_null(-1),
+            )
+        ),
+        mrr.aggregate(last=mrr.month_index.cast("int64").max().fill_null(-1)),
+    ]

@@ -1,0 +1,17 @@
+"""Metric definitions as data: presets, lookup, hashing and diff."""
+
+from netretain.definitions.model import Definition, canonical_json, from_mapping, load_file
+from netretain.definitions.registry import DEFAULT_REF, default, diff, from_options, presets, resolve
+
+__all__ = [
+    "DEFAULT_REF",
+    "Definition",
+    "canonical_json",
+    "default",
+    "diff",
+    "from_mapping",
+    "from_options",
+    "load_file",
+    "presets",
+    "resolve",
+]

@@ -1,0 +1,58 @@
+"""What the core needs from an engine: named tables, writes, and an all-or-nothing transaction.
+
+Each engine implements this once; the metric pipeline above it is the same Ibis code everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+import ibis.expr.types as ir
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+
+class Store(Protocol):
+    """A place the ledger's tables live: a DuckDB file, a Spark warehouse, a PostgreSQL schema."""
+
+    name: str
+    con: BaseBackend
+
+    def has(self, table: str) -> bool:
+        """Whether a ledger table exists."""
+        ...
+
+    def table(self, table: str) -> ir.Table:
+        """A ledger table as an Ibis expression."""
+        ...
+
+    def replace(self, table: str, expr: ir.Table) -> ir.Table:
+        """Write an expression's rows as the table's new content."""
+        ...
+
+    def append(self, table: str, expr: ir.Table) -> None:
+        """Add rows, adding any columns the table lacks."""
+        ...
+
+    def stage(self, reader: pa.RecordBatchReader, table: str) -> ir.Table:
+        """Load streamed batches into a scratch table for validation."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Everything inside lands together or not at all."""
+        ...
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        """Run an expression whose result is small, returning Arrow."""
+        ...
+
+    def drop(self, table: str) -> None:
+        """Remove a table if it exists."""
+        ...
+
+
+def batches_of(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The batches of a reader, for engines that load batch by batch."""
+    yield from reader

@@ -1,0 +1,98 @@
+"""The embedded default: one DuckDB file holds the whole ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+
+class DuckDBStore:
+    """Ledger tables in one DuckDB file (or in memory with path ':memory:')."""
+
+    name = "duckdb"
+
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False):
+        self.path = str(path)
+        self.con = ibis.duckdb.connect(self.path, read_only=read_only)
+        self._in_transaction = False
+
+    @property
+    def raw(self):  # the duckdb connection, for the few statements Ibis does not express
+        return self.con.con
+
+    def has(self, table: str) -> bool:
+        return table in self.con.list_tables()
+
+    def table(self, table: str) -> ir.Table:
+        return self.con.table(table)
+
+    def replace(self, table: str, expr: ir.Table) -> ir.Table:
+        return self.con.create_table(table, expr, overwrite=True)
+
+    def append(self, table: str, expr: ir.Table) -> None:
+        if not self.has(table):
+            self.con.create_table(table, expr)
+            return
+        target = self.con.table(table).schema()
+        for name, dtype in expr.schema().items():
+            if name not in target:
+                self.raw.execute(
+                    f'ALTER TABLE "{table}" ADD COLUMN "{name}" {_duckdb_type(dtype)}'
+                )
+        target = self.con.table(table).schema()
+        aligned = expr.select(
+            **{
+                name: (expr[name] if name in expr.columns else ibis.null(dtype)).cast(dtype)
+                for name, dtype in target.items()
+            }
+        )
+        self.con.insert(table, aligned)
+
+    def stage(self, reader: pa.RecordBatchReader, table: str) -> ir.Table:
+        self.raw.register("_netretain_stream", reader)
+        try:
+            self.raw.execute(
+                f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * FROM _netretain_stream'
+            )
+        finally:
+            self.raw.unregister("_netretain_stream")
+        return self.con.table(table)
+
+    def temp(self, table: str, expr: ir.Table) -> ir.Table:
+        """Materialise an intermediate result for the rest of this session."""
+        return self.con.create_table(table, expr, temp=True, overwrite=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        self.raw.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        else:
+            self.raw.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        return self.con.to_pyarrow(expr)
+
+    def drop(self, table: str) -> None:
+        self.raw.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+
+def _duckdb_type(dtype) -> str:
+    return ibis.backends.sql.compilers.duckdb.compiler.type_mapper.to_string(dtype)

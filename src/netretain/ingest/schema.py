@@ -1,0 +1,109 @@
+"""The input files netretain reads: columns, types, keys. Validation, docs and tests read this table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INVOICE_TYPES: tuple[str, ...] = ("subscription", "one_time", "usage")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input column: its type, whether the file must have it, whether a row must fill it."""
+
+    name: str
+    type: str  # string | date | month | money | rate | int
+    in_file: bool = False
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One kind of input file; `key` identifies a row across ingests (a repeat is a conflict)."""
+
+    kind: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    extra_columns: bool = False  # customers keep every other column as a custom attribute
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+CUSTOMERS = InputSpec(
+    "customers",
+    (
+        Column("customer_id", "string", True, True, "Your id for the customer; unique."),
+        Column("name", "string", description="Display name."),
+        Column("signup_date", "date", description="When the customer signed up (YYYY-MM-DD)."),
+        Column("parent_id", "string", description="customer_id of the parent account, if any."),
+    ),
+    key=("customer_id",),
+    extra_columns=True,
+)
+
+SUBSCRIPTIONS = InputSpec(
+    "subscriptions",
+    (
+        Column("subscription_id", "string", True, True, "Unique id of the subscription."),
+        Column("customer_id", "string", True, True, "Who pays."),
+        Column("start_date", "date", True, True, "First day in force."),
+        Column("end_date", "date", description="First day no longer in force; empty = active."),
+        Column("amount", "money", True, True, "Charged per interval, net of discounts, no tax."),
+        Column("interval_months", "int", True, True, "1 monthly, 3 quarterly, 12 annual."),
+        Column("currency", "currency", description="ISO code; empty = reporting currency."),
+        Column("quantity", "int", description="Seats or units (informational)."),
+        Column("plan", "string", description="Plan name."),
+    ),
+    key=("subscription_id",),
+)
+
+INVOICE_LINES = InputSpec(
+    "invoice_lines",
+    (
+        Column("line_id", "string", True, True, "Unique id of the line."),
+        Column("customer_id", "string", True, True, "Who pays."),
+        Column("invoice_date", "date", description="Date of the invoice."),
+        Column("type", "string", True, True, "subscription, one_time or usage."),
+        Column("service_start", "date", description="First day served (required unless one_time)."),
+        Column("service_end", "date", description="First day not served (exclusive)."),
+        Column("amount", "money", True, True, "Amount for the service period, net of discounts."),
+        Column("currency", "currency", description="ISO code; empty = reporting currency."),
+        Column("quantity", "int", description="Seats or units (informational)."),
+        Column("plan", "string", description="Plan name."),
+        Column("subscription_id", "string", description="Subscription the line bills."),
+    ),
+    key=("line_id",),
+)
+
+MRR = InputSpec(
+    "mrr",
+    (
+        Column("customer_id", "string", True, True, "Who pays."),
+        Column("month", "month", True, True, "YYYY-MM."),
+        Column("mrr", "money", True, True, "Monthly recurring revenue at the end of the month."),
+        Column("currency", "currency", description="ISO code; empty = reporting currency."),
+    ),
+    key=("customer_id", "month", "currency"),
+)
+
+FX_RATES = InputSpec(
+    "fx_rates",
+    (
+        Column("month", "month", True, True, "YYYY-MM."),
+        Column("currency", "currency", True, True, "ISO code of the foreign currency."),
+        Column("rate", "rate", True, True, "Reporting-currency units per unit of this currency."),
+    ),
+    key=("month", "currency"),
+)
+
+SPECS: dict[str, InputSpec] = {
+    s.kind: s for s in (CUSTOMERS, SUBSCRIPTIONS, INVOICE_LINES, MRR, FX_RATES)
+}
+# fx first: rows in other files are checked against the rates known after this ingest.
+INGEST_ORDER: tuple[str, ...] = ("fx_rates", "customers", "subscriptions", "invoice_lines", "mrr")

@@ -1,0 +1,223 @@
+"""Row checks as Ibis expressions: a staged file becomes typed good rows and (row, column, reason).
+
+Every check is a boolean column computed in one pass; only the rows that fail any check are split
+into reject records. Types: CSV text is parsed here; typed Parquet columns are cast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from netretain.core.arith import month_index
+from netretain.core.errors import IngestError
+from netretain.core.tables import empty_table
+from netretain.ingest.schema import INVOICE_TYPES, Column, InputSpec
+
+MONEY = dt.Decimal(18, 2)
+RAW = "_raw_"
+BAD = "_bad_"
+NULL_MARK = "\u2205"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named failure condition on one column."""
+
+    column: str
+    reason: str
+    failed: ir.BooleanValue
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The staged rows with parsed columns, raw text and one flag per check."""
+
+    table: ir.Table
+    checks: tuple[Check, ...]
+    extra: tuple[str, ...]
+
+    @property
+    def any_failed(self) -> ir.BooleanValue:
+        flags = [self.table[f"{BAD}{i}"] for i in range(len(self.checks))]
+        return ibis.or_(*flags) if flags else ibis.literal(False)
+
+
+def check_columns(spec: InputSpec, columns: list[str], file: str) -> tuple[str, ...]:
+    """Refuse a file missing a required column; return its extra (custom) columns."""
+    missing = [c.name for c in spec.columns if c.in_file and c.name not in columns]
+    if missing:
+        raise IngestError(
+            f"{file}: missing column(s) {', '.join(missing)} for {spec.kind}; "
+            f"expected {', '.join(spec.names)}",
+            file=file,
+        )
+    extra = tuple(c for c in columns if c not in spec.names and not c.startswith("_"))
+    if extra and not spec.extra_columns:
+        return ()
+    return extra
+
+
+def _text(value: ir.Value) -> ir.StringValue:
+    """Trimmed text with empty as null, whatever the staged type."""
+    text = value.cast("string").strip()
+    return ibis.ifelse(text == "", None, text)
+
+
+def _parse(column: Column, raw: ir.Value, reporting: str) -> ir.Value:
+    kind = column.type
+    typed = not raw.type().is_string()
+    text = _text(raw)
+    if kind in ("string",):
+        return text
+    if kind == "currency":
+        return text.upper().fill_null(reporting)
+    if kind == "date":
+        return raw.cast("date") if typed else text.try_cast("date")
+    if kind == "month":
+        if typed and raw.type().is_temporal():
+            return month_index(raw.cast("date"))
+        valid = text.length() == 7
+        return ibis.ifelse(valid, month_index((text + "-01").try_cast("date")), None)
+    if kind == "money":
+        return raw.cast(MONEY) if typed else text.try_cast(MONEY)
+    if kind == "rate":
+        return raw.cast("float64") if typed else text.try_cast("float64")
+    if kind == "int":
+        return raw.cast("int64") if typed else text.try_cast("int64")
+    raise ValueError(f"unknown column type {kind}")
+
+
+REASONS = {
+    "date": "not a date: use YYYY-MM-DD",
+    "month": "not a month: use YYYY-MM",
+    "money": "not a number (use digits and a dot, e.g. 1200.50)",
+    "rate": "not a number",
+    "int": "not a whole number",
+}
+
+
+def _row_checks(spec: InputSpec, t: ir.Table, raw: dict[str, ir.Value]) -> list[Check]:
+    checks: list[Check] = []
+    for column in spec.columns:
+        name = column.name
+        if name not in raw:
+            continue
+        text = _text(raw[name])
+        if column.required:
+            reason = "missing customer" if name == "customer_id" else "missing value"
+            checks.append(Check(name, reason, text.isnull()))
+        if column.type in REASONS:
+            checks.append(Check(name, REASONS[column.type], text.notnull() & t[name].isnull()))
+        if column.type == "currency":
+            bad = ~t[name].re_search("^[A-Z]{3}$")
+            checks.append(Check(name, "not a currency code (three letters, e.g. EUR)", bad))
+    return checks + _kind_checks(spec.kind, t)
+
+
+def _kind_checks(kind: str, t: ir.Table) -> list[Check]:
+    if kind == "invoice_lines":
+        recurring = t.type.isin(["subscription", "usage"])
+        return [
+            Check("type", f"unknown type: use {', '.join(INVOICE_TYPES)}",
+                  t.type.notnull() & ~t.type.isin(list(INVOICE_TYPES))),
+            Check("service_start", "required for subscription and usage lines",
+                  recurring & t.service_start.isnull()),
+            Check("service_end", "required for subscription and usage lines",
+                  recurring & t.service_end.isnull()),
+            Check("service_end", "end before start: service_end must be after service_start",
+                  t.service_end <= t.service_start),
+        ]
+    if kind == "subscriptions":
+        return [
+            Check("end_date", "end before start: end_date must be after start_date",
+                  t.end_date <= t.start_date),
+            Check("interval_months", "must be 1 or more", t.interval_months < 1),
+            Check("amount", "must not be negative", t.amount < 0),
+        ]
+    if kind == "mrr":
+        return [Check("mrr", "must not be negative", t.mrr < 0)]
+    if kind == "fx_rates":
+        return [Check("rate", "must be greater than 0", t.rate <= 0)]
+    return []
+
+
+def validate(spec: InputSpec, staged: ir.Table, *, file: str, reporting: str) -> Validated:
+    """Parse the staged columns and flag every failed check, in one projection."""
+    extra = check_columns(spec, list(staged.columns), file)
+    raw = {c.name: staged[c.name] for c in spec.columns if c.name in staged.columns}
+    parsed = {}
+    for column in spec.columns:
+        if column.name in raw:
+            parsed[column.name] = _parse(column, raw[column.name], reporting)
+        else:
+            parsed[column.name] = _absent(column, reporting)
+    base = staged.select(
+        _row=staged._row.cast("int64"),
+        **parsed,
+        **{name: _text(staged[name]) for name in extra},
+        **{f"{RAW}{name}": value.cast("string") for name, value in raw.items()},
+    )
+    checks = tuple(_row_checks(spec, base, {n: base[f"{RAW}{n}"] for n in raw}))
+    flagged = base.mutate(
+        **{f"{BAD}{i}": check.failed.fill_null(False) for i, check in enumerate(checks)}
+    )
+    return Validated(flagged, checks, extra)
+
+
+def _absent(column: Column, reporting: str) -> ir.Value:
+    if column.type == "currency":
+        return ibis.literal(reporting)
+    types = {"string": "string", "date": "date", "month": "int64", "money": MONEY,
+             "rate": "float64", "int": "int64"}
+    return ibis.null(types[column.type])
+
+
+def stored_columns(spec: InputSpec, extra: tuple[str, ...]) -> list[str]:
+    """The columns a good row keeps in the ledger (months as month_index)."""
+    names = ["month_index" if c.type == "month" else c.name for c in spec.columns]
+    return [*names, *extra]
+
+
+def good_rows(v: Validated, spec: InputSpec) -> ir.Table:
+    """Rows that passed every check, typed, in the ledger's column names."""
+    t = v.table.filter(~v.any_failed)
+    renamed = {c.name: "month_index" for c in spec.columns if c.type == "month"}
+    columns = {renamed.get(n, n): t[n] for n in [c.name for c in spec.columns] + list(v.extra)}
+    return t.select(_row=t._row, **columns)
+
+
+def reject_records(bad: ir.Table, checks: tuple[Check, ...], file: str) -> ir.Table:
+    """One (file, row, column, reason, value) per failed check of the rows that failed."""
+    parts = []
+    for i, check in enumerate(checks):
+        failed = bad.filter(bad[f"{BAD}{i}"])
+        value = failed[f"{RAW}{check.column}"] if f"{RAW}{check.column}" in bad.columns else ibis.null("string")
+        parts.append(
+            failed.select(
+                file=ibis.literal(file),
+                row=failed._row,
+                column=ibis.literal(check.column),
+                reason=ibis.literal(check.reason),
+                value=value.cast("string"),
+            )
+        )
+    if not parts:
+        return empty_rejects()
+    return ibis.union(*parts, distinct=False)
+
+
+def empty_rejects() -> ir.Table:
+    """A reject table with no rows, for unions."""
+    return empty_table(
+        {"file": "string", "row": "int64", "column": "string", "reason": "string", "value": "string"}
+    )
+
+
+def fingerprint(t: ir.Table, columns: list[str]) -> ir.StringValue:
+    """One text per row that equals another row's exactly when their contents are equal."""
+    parts = [t[c].cast("string").fill_null(NULL_MARK) for c in columns]
+    return ibis.literal("\x1f").join(parts)

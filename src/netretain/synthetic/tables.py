@@ -1,0 +1,102 @@
+"""Turn the simulation's raw columns into netretain's typed Arrow input tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from netretain.synthetic import params as P
+from netretain.synthetic.arrow import (
+    AMOUNT,
+    FX_RATES_SCHEMA,
+    INVOICE_LINES_SCHEMA,
+    RATE,
+    SUBSCRIPTIONS_SCHEMA,
+    date_array,
+    decimal_array,
+    id_strings,
+    int32_array,
+    labels,
+    take_strings,
+)
+from netretain.synthetic.calendar import Calendar
+from netretain.synthetic.columns import NULL_DATE
+
+
+def subscription_ids(count: int) -> pa.Array:
+    """Subscription ids S00000001.. for every id the simulation issued."""
+    return id_strings("S", np.arange(1, count + 1), max(8, len(str(count))))
+
+
+def line_id_width(total_lines: int) -> int:
+    """Digits in a line id, wide enough for every clean and deliberately bad line."""
+    return max(9, len(str(total_lines)))
+
+
+def invoice_lines_table(
+    lines: dict[str, np.ndarray],
+    customer_currency: np.ndarray,
+    customer_ids: pa.Array,
+    sub_ids: pa.Array,
+    id_width: int,
+) -> pa.Table:
+    """Invoice lines sorted by invoice date, type and customer, numbered L000000001.. in order."""
+    key = (lines["invoice"].astype(np.int64) * 3 + lines["kind"]) * len(customer_ids)
+    order = np.argsort(key + lines["customer"], kind="stable")
+    col = {name: values[order] for name, values in lines.items()}
+    del order, key
+    no_period = col["start"] == NULL_DATE
+    customer = col["customer"]
+    columns = [
+        id_strings("L", np.arange(1, len(customer) + 1), id_width),
+        take_strings(customer_ids, customer),
+        date_array(col["invoice"]),
+        labels(P.LINE_TYPES, col["kind"]),
+        date_array(col["start"], no_period),
+        date_array(col["end"], no_period),
+        decimal_array(col["cents"], AMOUNT),
+        labels(P.CURRENCIES, customer_currency[customer]),
+        int32_array(col["quantity"], col["quantity"] < 0),
+        labels(P.PLANS, col["plan"]),
+        take_strings(sub_ids, col["subscription"]),
+    ]
+    return pa.Table.from_arrays(columns, schema=INVOICE_LINES_SCHEMA)
+
+
+def subscriptions_table(
+    subs: dict[str, np.ndarray],
+    customer_currency: np.ndarray,
+    customer_ids: pa.Array,
+    sub_ids: pa.Array,
+) -> pa.Table:
+    """Subscription rows sorted by customer and start date."""
+    order = np.lexsort((subs["subscription"], subs["start"], subs["customer"]))
+    col = {name: values[order] for name, values in subs.items()}
+    customer = col["customer"]
+    columns = [
+        take_strings(sub_ids, col["subscription"]),
+        take_strings(customer_ids, customer),
+        date_array(col["start"]),
+        date_array(col["end"], col["end"] == NULL_DATE),
+        decimal_array(col["cents"], AMOUNT),
+        int32_array(col["interval"]),
+        labels(P.CURRENCIES, customer_currency[customer]),
+        int32_array(col["quantity"]),
+        labels(P.PLANS, col["plan"]),
+    ]
+    return pa.Table.from_arrays(columns, schema=SUBSCRIPTIONS_SCHEMA)
+
+
+def fx_rates_table(rng: np.random.Generator, calendar: Calendar, months: int) -> pa.Table:
+    """USD per unit of each non-USD currency for `months` months: a small random walk."""
+    currencies = list(P.FX_BASE)
+    steps = rng.normal(0.0, P.FX_MONTHLY_VOL, (months, len(currencies)))
+    steps[0] = 0.0
+    rates = np.array(list(P.FX_BASE.values())) * np.exp(np.cumsum(steps, axis=0))
+    month_labels = np.repeat(calendar.labels(months), len(currencies))
+    columns = [
+        pa.array(month_labels.tolist(), type=pa.string()),
+        pa.array(currencies * months, type=pa.string()),
+        decimal_array(np.rint(rates.ravel() * 1e8).astype(np.int64), RATE),
+    ]
+    return pa.Table.from_arrays(columns, schema=FX_RATES_SCHEMA)
