@@ -1,9 +1,9 @@
 """The Python face: open a ledger, ingest, and ask for reports and tables.
 
-    >>> from netretain import Ledger
-    >>> ledger = Ledger("company.duckdb")
-    >>> ledger.ingest(invoice_lines="invoice_lines.csv", fx_rates="fx_rates.csv")
-    >>> ledger.report().ndr
+>>> from netretain import Ledger
+>>> ledger = Ledger("company.duckdb")
+>>> ledger.ingest(invoice_lines="invoice_lines.csv", fx_rates="fx_rates.csv")
+>>> ledger.report().ndr
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from netretain.core import build, ledger
-from netretain.core.arith import month_label, parse_month
+from netretain.core.arith import first_day, month_label, parse_month
 from netretain.core.errors import LedgerError
 from netretain.core.ledger import Sources
 from netretain.core.report import build_report, check_month, compare, month_rows
-from netretain.core.results import MonthMovements, Report
+from netretain.core.results import MonthMovements, Report, money
 from netretain.definitions import Definition, default
 from netretain.engines.base import Store
 from netretain.engines.duckdb import DuckDBStore
@@ -69,12 +69,18 @@ class Ledger:
         self._sources = None
         return result
 
-    def ingest_frames(self, *, strict: bool = False, replace: bool = False, **frames: Any) -> IngestResult:
+    def ingest_frames(
+        self, *, strict: bool = False, replace: bool = False, **frames: Any
+    ) -> IngestResult:
         """Ingest pandas DataFrames or Arrow tables by kind (customers=df, invoice_lines=df, ...)."""
         with tempfile.TemporaryDirectory() as tmp:
             paths = {}
             for kind, frame in frames.items():
-                table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+                table = (
+                    frame
+                    if isinstance(frame, pa.Table)
+                    else pa.Table.from_pandas(frame, preserve_index=False)
+                )
                 paths[kind] = Path(tmp) / f"{kind}.parquet"
                 pq.write_table(table, paths[kind])
             return self.ingest(strict=strict, replace=replace, **paths)
@@ -86,7 +92,9 @@ class Ledger:
         if self._sources is None:
             meta = build.read_meta(self.store)
             if not meta:
-                raise LedgerError("this ledger is empty: ingest some files first (netretain ingest)")
+                raise LedgerError(
+                    "this ledger is empty: ingest some files first (netretain ingest)"
+                )
             self._sources = build.open_sources(
                 self.store, meta["currency"], int(meta["first_month"]), int(meta["horizon"])
             )
@@ -134,12 +142,72 @@ class Ledger:
         """Per customer and month: MRR, previous MRR and each movement (cents), as an Ibis table."""
         return ledger.movements_for(self.sources, definition)
 
-    def customer_history(self, customer_id: str | None = None, definition: Definition | None = None) -> pa.Table:
+    def customer_history(
+        self, customer_id: str | None = None, definition: Definition | None = None
+    ) -> pa.Table:
         """Per-customer monthly MRR and movements, with months as labels and money in cents."""
         moves = self.movement_table(definition)
         if customer_id is not None:
             moves = moves.filter(moves.customer_id == customer_id)
         return self.store.to_arrow(moves.order_by(["customer_id", "month_index"]))
+
+    def customer_movements(
+        self,
+        *,
+        customer_id: str | None = None,
+        movement: str | None = None,
+        month: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        by_amount: bool = False,
+        definition: Definition | None = None,
+    ) -> ir.Table:
+        """Customer-months filtered for a drill-down: who churned in March, who expanded most."""
+        t = self.movement_table(definition)
+        if customer_id is not None:
+            t = t.filter(t.customer_id == customer_id)
+        if month is not None:
+            t = t.filter(t.month_index == self.month(month))
+        if start is not None:
+            t = t.filter(t.month_index >= self.month(start))
+        if end is not None:
+            t = t.filter(t.month_index <= self.month(end))
+        if movement is not None:
+            if movement not in ledger.MOVEMENTS:
+                raise LedgerError(
+                    f"unknown movement {movement!r}; use one of {', '.join(ledger.MOVEMENTS)}"
+                )
+            t = t.filter(t[movement] > 0)
+        if by_amount and movement is not None:
+            return t.order_by([t[movement].desc(), "customer_id", "month_index"])
+        return t.order_by(["customer_id", "month_index"])
+
+    def customer_rows(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """`customer_movements` as plain rows: month labels and Decimal money."""
+        t = self.customer_movements(**filters)
+        if limit is not None:
+            t = t.limit(limit)
+        return [_customer_row(r) for r in self.store.to_arrow(t).to_pylist()]
+
+    def export_customers(self, path: str | Path, **filters: Any) -> int:
+        """Write every matching customer-month to CSV, streamed from the engine; returns the count."""
+        t = self.customer_movements(**filters)
+        labelled = t.select(
+            "customer_id",
+            month=first_day(t.month_index).cast("string").substr(0, 7),
+            mrr=(t.mrr_cents.cast("decimal(18,0)") / 100).cast("decimal(18,2)"),
+            previous_mrr=(t.previous_cents.cast("decimal(18,0)") / 100).cast("decimal(18,2)"),
+            **{
+                n: (t[n].cast("decimal(18,0)") / 100).cast("decimal(18,2)")
+                for n in ledger.MOVEMENTS
+            },
+        )
+        count = 0
+        with pacsv.CSVWriter(str(path), labelled.schema().to_pyarrow()) as writer:
+            for batch in self.store.con.to_pyarrow_batches(labelled):
+                writer.write_batch(batch)
+                count += batch.num_rows
+        return count
 
     def rejects(self, ingest_id: int | None = None) -> pa.Table:
         """Every kept reject: ingest, kind, file, row, column, reason, value."""
@@ -166,4 +234,19 @@ class Ledger:
         return self.store.to_arrow(expr)
 
 
-__all__ = ["Ledger", "ibis"]
+MONEY_COLUMNS = {"mrr_cents": "mrr", "previous_cents": "previous_mrr"}
+
+
+def _customer_row(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "customer_id": row["customer_id"],
+        "month": month_label(row["month_index"]),
+    }
+    for column, name in MONEY_COLUMNS.items():
+        out[name] = money(row[column])
+    for name in ledger.MOVEMENTS:
+        out[name] = money(row[name])
+    return out
+
+
+__all__ = ["Ledger"]

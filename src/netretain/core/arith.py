@@ -86,8 +86,16 @@ def with_period_months(t: ir.Table, start: str, end: str) -> ir.Table:
         _days_per_month=t._anchor_days,
     )
     return t.drop(
-        "_start_day", "_end_day", "_start_index", "_end_index", "_end_month_days", "_reaches",
-        "_whole", "_anchor_days", "_anchor_day", "_remainder",
+        "_start_day",
+        "_end_day",
+        "_start_index",
+        "_end_index",
+        "_end_month_days",
+        "_reaches",
+        "_whole",
+        "_anchor_days",
+        "_anchor_day",
+        "_remainder",
     )
 
 

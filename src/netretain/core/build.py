@@ -33,8 +33,12 @@ def fx_monthly(fx: ir.Table, reporting: str, first: int, horizon: int) -> ir.Tab
     spine = month_spine(first, horizon)
     rates = fx.select("currency", rate_month="month_index", rate="rate")
     earlier = spine.join(rates, rates.rate_month <= spine.month_index)
-    latest = earlier.group_by("currency", "month_index").aggregate(rate_month=earlier.rate_month.max())
-    carried = latest.join(rates, ["currency", "rate_month"]).select("currency", "month_index", "rate")
+    latest = earlier.group_by("currency", "month_index").aggregate(
+        rate_month=earlier.rate_month.max()
+    )
+    carried = latest.join(rates, ["currency", "rate_month"]).select(
+        "currency", "month_index", "rate"
+    )
     reporting_rows = spine.select(
         currency=ibis.literal(reporting), month_index="month_index", rate=ibis.literal(1.0)
     )
@@ -45,7 +49,10 @@ def customers_table(store: Store) -> ir.Table:
     """Customers as given, plus any that appear only in revenue files (attributes empty)."""
     given = store.table(input_name("customers")).drop(*BOOKKEEPING)
     seen = ibis.union(
-        *[store.table(input_name(k)).select("customer_id") for k in ("subscriptions", "invoice_lines", "mrr")],
+        *[
+            store.table(input_name(k)).select("customer_id")
+            for k in ("subscriptions", "invoice_lines", "mrr")
+        ],
         distinct=True,
     )
     implied = seen.anti_join(given, "customer_id")

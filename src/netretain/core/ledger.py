@@ -98,7 +98,9 @@ def components(sources: Sources, definition: Definition | None = None) -> ir.Tab
         last=(month_index(lines.service_end) - 1).fill_null(sources.horizon),
     )
     spine = month_spine(sources.first_month, sources.horizon)
-    covered = spans.join(spine, (spine.month_index >= spans.first) & (spine.month_index <= spans.last))
+    covered = spans.join(
+        spine, (spine.month_index >= spans.first) & (spine.month_index <= spans.last)
+    )
     return covered.group_by("customer_id", "month_index", "revenue_type", "currency").aggregate(
         native_micros=covered.monthly_micros.sum()
     )

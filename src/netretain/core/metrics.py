@@ -101,7 +101,9 @@ def cohort_table(pairs: ir.Table, definition: Definition, keys: Sequence[str]) -
         gdr = _ratio(ibis.least(t.ending_cents, t.starting_cents), t.starting_cents)
     else:
         gdr = _ratio(t.kept_cents, t.starting_cents)
-    return t.mutate(ndr=ndr, gdr=gdr, logo_retention=_ratio(t.customers_retained, t.customers_start))
+    return t.mutate(
+        ndr=ndr, gdr=gdr, logo_retention=_ratio(t.customers_retained, t.customers_start)
+    )
 
 
 def movements_table(

@@ -22,7 +22,9 @@ def check_month(sources: Sources, as_of: int) -> None:
         )
 
 
-def month_rows(store: Store, sources: Sources, definition: Definition | None, first: int, last: int) -> list[MonthMovements]:
+def month_rows(
+    store: Store, sources: Sources, definition: Definition | None, first: int, last: int
+) -> list[MonthMovements]:
     """Monthly MRR, customers and movements for every month from first to last (zeros filled)."""
     summary = ledger.monthly_summary(ledger.movements_for(sources, definition))
     summary = summary.filter((summary.month_index >= first) & (summary.month_index <= last))
@@ -65,6 +67,8 @@ def build_report(store: Store, sources: Sources, definition: Definition, as_of: 
     )
 
 
-def compare(store: Store, sources: Sources, definitions: Sequence[Definition], as_of: int) -> list[Report]:
+def compare(
+    store: Store, sources: Sources, definitions: Sequence[Definition], as_of: int
+) -> list[Report]:
     """The same month under several definitions, side by side."""
     return [build_report(store, sources, d, as_of) for d in definitions]

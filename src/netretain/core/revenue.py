@@ -92,20 +92,15 @@ def revenue_lines(invoice_lines: ir.Table, subscriptions: ir.Table, mrr: ir.Tabl
 def horizon_candidates(
     invoice_lines: ir.Table, subscriptions: ir.Table, mrr: ir.Table
 ) -> list[ir.Table]:
-    """One-row tables whose greatest `last` is the ledger's last month: the latest any input names."""
+    """One-row tables whose greatest `last` is the ledger's last month.
+
+    That is the latest month in which a recurring service period starts (or an MRR row stands):
+    the month the data reaches. Prepaid service beyond it (the rest of an annual contract) is kept
+    but not reported until the data gets there; open subscriptions run to it.
+    """
+    recurring = invoice_lines.filter(invoice_lines.type.isin(["subscription", "usage"]))
     return [
-        invoice_lines.aggregate(
-            last=ibis.greatest(
-                month_index(invoice_lines.invoice_date).max().fill_null(-1),
-                (month_index(invoice_lines.service_end) - 1).max().fill_null(-1),
-                month_index(invoice_lines.service_start).max().fill_null(-1),
-            )
-        ),
-        subscriptions.aggregate(
-            last=ibis.greatest(
-                month_index(subscriptions.start_date).max().fill_null(-1),
-                (month_index(subscriptions.end_date) - 1).max().fill_null(-1),
-            )
-        ),
+        recurring.aggregate(last=month_index(recurring.service_start).max().fill_null(-1)),
+        subscriptions.aggregate(last=month_index(subscriptions.start_date).max().fill_null(-1)),
         mrr.aggregate(last=mrr.month_index.cast("int64").max().fill_null(-1)),
     ]

@@ -14,10 +14,15 @@ def literal_table(columns: Mapping[str, Sequence[Any]], schema: Mapping[str, str
     """An in-memory table with the given columns and Ibis types (empty lists give no rows)."""
     ibis_schema = ibis.schema(dict(schema))
     arrow_schema = ibis_schema.to_pyarrow()
-    arrays = [pa.array(list(columns.get(name, [])), type=arrow_schema.field(name).type) for name in ibis_schema.names]
+    arrays = [
+        pa.array(list(columns.get(name, [])), type=arrow_schema.field(name).type)
+        for name in ibis_schema.names
+    ]
     return ibis.memtable(pa.Table.from_arrays(arrays, schema=arrow_schema))
 
 
 def empty_table(schema: Mapping[str, Any]) -> ir.Table:
     """A table with these columns and no rows."""
-    return literal_table({}, {k: str(v) if not isinstance(v, str) else v for k, v in schema.items()})
+    return literal_table(
+        {}, {k: str(v) if not isinstance(v, str) else v for k, v in schema.items()}
+    )

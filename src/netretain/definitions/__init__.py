@@ -1,7 +1,14 @@
 """Metric definitions as data: presets, lookup, hashing and diff."""
 
 from netretain.definitions.model import Definition, canonical_json, from_mapping, load_file
-from netretain.definitions.registry import DEFAULT_REF, default, diff, from_options, presets, resolve
+from netretain.definitions.registry import (
+    DEFAULT_REF,
+    default,
+    diff,
+    from_options,
+    presets,
+    resolve,
+)
 
 __all__ = [
     "DEFAULT_REF",

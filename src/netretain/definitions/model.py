@@ -100,7 +100,9 @@ def _check(d: Definition) -> None:
     if not isinstance(d.window_months, int) or d.window_months < 1:
         problems.append("window_months must be a whole number >= 1")
     if not d.revenue or any(r not in REVENUE_TYPES for r in d.revenue):
-        problems.append(f"revenue must list some of {', '.join(REVENUE_TYPES)} (one_time never counts)")
+        problems.append(
+            f"revenue must list some of {', '.join(REVENUE_TYPES)} (one_time never counts)"
+        )
     if d.fx not in FX_MODES:
         problems.append(f"fx must be one of {', '.join(FX_MODES)}")
     window = d.reactivation_window_months
@@ -123,7 +125,9 @@ def from_mapping(data: dict[str, Any], *, origin: str = "definition") -> Definit
     known = {f.name for f in fields(Definition)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise DefinitionError(f"{origin}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")
+        raise DefinitionError(
+            f"{origin}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}"
+        )
     for key in ("name", "version"):
         if key not in data:
             raise DefinitionError(f"{origin}: '{key}' is required")

@@ -5,13 +5,27 @@ Each engine implements this once; the metric pipeline above it is the same Ibis 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
+
+from netretain.core.errors import Reject
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+@dataclass
+class Staged:
+    """A staged input file, and the lines the engine could not parse at all (kept as rejects)."""
+
+    table: ir.Table
+    malformed: list[Reject] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -36,8 +50,15 @@ class Store(Protocol):
         """Add rows, adding any columns the table lacks."""
         ...
 
-    def stage(self, reader: pa.RecordBatchReader, table: str) -> ir.Table:
-        """Load streamed batches into a scratch table for validation."""
+    def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
+        """Load an input file into a scratch table with a `_row` column (the user's row number).
+
+        The engine reads the file itself; rows never pass through Python one by one.
+        """
+        ...
+
+    def temp(self, table: str, expr: ir.Table) -> ir.Table:
+        """Materialise an intermediate result for the rest of this ingest."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

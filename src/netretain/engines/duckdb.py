@@ -10,6 +10,9 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from netretain.engines.base import Progress, Staged
+from netretain.ingest.readers import open_stream
+
 
 class DuckDBStore:
     """Ledger tables in one DuckDB file (or in memory with path ':memory:')."""
@@ -41,9 +44,7 @@ class DuckDBStore:
         target = self.con.table(table).schema()
         for name, dtype in expr.schema().items():
             if name not in target:
-                self.raw.execute(
-                    f'ALTER TABLE "{table}" ADD COLUMN "{name}" {_duckdb_type(dtype)}'
-                )
+                self.raw.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {_duckdb_type(dtype)}')
         target = self.con.table(table).schema()
         aligned = expr.select(
             **{
@@ -53,7 +54,12 @@ class DuckDBStore:
         )
         self.con.insert(table, aligned)
 
+    def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
+        stream = open_stream(path, progress)
+        return Staged(self.stage(stream.reader, table), stream.malformed)
+
     def stage(self, reader: pa.RecordBatchReader, table: str) -> ir.Table:
+        """Load Arrow batches into a temp table; DuckDB scans them as they stream."""
         self.raw.register("_netretain_stream", reader)
         try:
             self.raw.execute(

@@ -22,12 +22,18 @@ from netretain.core.errors import IngestError, Reject
 from netretain.core.tables import empty_table, literal_table
 from netretain.engines.base import Store
 from netretain.ingest import validate as v
-from netretain.ingest.readers import Progress, open_stream
+from netretain.engines.base import Progress
 from netretain.ingest.schema import INGEST_ORDER, SPECS, InputSpec
 
 Step = Callable[[str], Progress | None]  # a step's name -> its progress callback
 SHOWN_REJECTS = 1000
-REJECT_SCHEMA = {"file": "string", "row": "int64", "column": "string", "reason": "string", "value": "string"}
+REJECT_SCHEMA = {
+    "file": "string",
+    "row": "int64",
+    "column": "string",
+    "reason": "string",
+    "value": "string",
+}
 
 
 @dataclass
@@ -91,13 +97,35 @@ def ensure_tables(store: Store) -> None:
         if not store.has(name):
             store.replace(name, _empty_input(spec))
     bookkeeping = {
-        "rejects": {"ingest_id": "int64", "kind": "string", "file": "string", "row": "int64",
-                    "column": "string", "reason": "string", "value": "string"},
-        "ingests": {"ingest_id": "int64", "at": "string", "kind": "string", "file": "string",
-                    "sha256": "string", "accepted": "int64", "rejected": "int64",
-                    "unchanged": "int64", "replaced": "int64"},
-        "corrections": {"ingest_id": "int64", "kind": "string", "key": "string",
-                        "file": "string", "row": "int64", "before": "string", "after": "string"},
+        "rejects": {
+            "ingest_id": "int64",
+            "kind": "string",
+            "file": "string",
+            "row": "int64",
+            "column": "string",
+            "reason": "string",
+            "value": "string",
+        },
+        "ingests": {
+            "ingest_id": "int64",
+            "at": "string",
+            "kind": "string",
+            "file": "string",
+            "sha256": "string",
+            "accepted": "int64",
+            "rejected": "int64",
+            "unchanged": "int64",
+            "replaced": "int64",
+        },
+        "corrections": {
+            "ingest_id": "int64",
+            "kind": "string",
+            "key": "string",
+            "file": "string",
+            "row": "int64",
+            "before": "string",
+            "after": "string",
+        },
     }
     for name, schema in bookkeeping.items():
         if not store.has(name):
@@ -105,8 +133,15 @@ def ensure_tables(store: Store) -> None:
 
 
 def _empty_input(spec: InputSpec) -> ir.Table:
-    types = {"string": "string", "currency": "string", "date": "date", "month": "int64",
-             "money": v.MONEY, "rate": "float64", "int": "int64"}
+    types = {
+        "string": "string",
+        "currency": "string",
+        "date": "date",
+        "month": "int64",
+        "money": v.MONEY,
+        "rate": "float64",
+        "int": "int64",
+    }
     schema = {("month_index" if c.type == "month" else c.name): types[c.type] for c in spec.columns}
     schema |= {"_file": "string", "_row": "int64", "_ingest_id": "int64"}
     return ibis.memtable(ibis.schema(schema).to_pyarrow().empty_table())
@@ -173,9 +208,10 @@ def _ingest_file(
     if store.to_arrow(seen.name("n").as_table()).to_pylist()[0]["n"]:
         outcome.skipped = True
         return outcome
-    stream = open_stream(path, progress)
-    staged = store.stage(stream.reader, f"_stage_{kind}")
-    checked = v.validate(spec, staged, file=str(path), reporting=reporting)
+    if not path.exists():
+        raise IngestError(f"{path}: no such file", file=str(path))
+    stream = store.stage_file(path, f"_stage_{kind}", progress)
+    checked = v.validate(spec, stream.table, file=str(path), reporting=reporting)
     checked = _with_rate_check(store, kind, checked, reporting)
     flagged = store.temp(f"_flagged_{kind}", checked.table)
     checked = v.Validated(flagged, checked.checks, checked.extra)
@@ -215,12 +251,21 @@ def _with_rate_check(store: Store, kind: str, checked: v.Validated, reporting: s
     else:
         earliest = ibis.null("int64")
     extra = (
-        v.Check("currency", "no FX rate for this currency: add it to fx_rates", foreign & earliest.isnull()),
-        v.Check("currency", "no FX rate at or before this row's first month: add earlier rates to fx_rates",
-                foreign & earliest.notnull() & (month < earliest)),
+        v.Check(
+            "currency",
+            "no FX rate for this currency: add it to fx_rates",
+            foreign & earliest.isnull(),
+        ),
+        v.Check(
+            "currency",
+            "no FX rate at or before this row's first month: add earlier rates to fx_rates",
+            foreign & earliest.notnull() & (month < earliest),
+        ),
     )
     base = len(checked.checks)
-    table = t.mutate(**{f"{v.BAD}{base + i}": c.failed.fill_null(False) for i, c in enumerate(extra)})
+    table = t.mutate(
+        **{f"{v.BAD}{base + i}": c.failed.fill_null(False) for i, c in enumerate(extra)}
+    )
     return v.Validated(table, checked.checks + extra, checked.extra)
 
 
@@ -265,9 +310,12 @@ def _conflicts(classified: ir.Table, spec: InputSpec, file: str, replace: bool) 
             file=ibis.literal(file),
             row=in_file._row,
             column=ibis.literal(key_name),
-            reason=ibis.literal(f"conflict: this {key_name} is given again with different content; "
-                                "the first row stands (row ")
-            + in_file._first_row.cast("string") + ibis.literal(")"),
+            reason=ibis.literal(
+                f"conflict: this {key_name} is given again with different content; "
+                "the first row stands (row "
+            )
+            + in_file._first_row.cast("string")
+            + ibis.literal(")"),
             value=_key_text(in_file, spec),
         )
     ]
@@ -278,8 +326,10 @@ def _conflicts(classified: ir.Table, spec: InputSpec, file: str, replace: bool) 
                 file=ibis.literal(file),
                 row=changed._row,
                 column=ibis.literal(key_name),
-                reason=ibis.literal(f"conflict: this {key_name} was ingested before with different "
-                                    "content; use --replace to record a correction"),
+                reason=ibis.literal(
+                    f"conflict: this {key_name} was ingested before with different "
+                    "content; use --replace to record a correction"
+                ),
                 value=_key_text(changed, spec),
             )
         )
@@ -334,7 +384,9 @@ def _store_rows(
     outcome.accepted = by_fate.get("new", 0)
 
 
-def _replace_rows(store: Store, spec: InputSpec, classified: ir.Table, ingest_id: int, file: str) -> None:
+def _replace_rows(
+    store: Store, spec: InputSpec, classified: ir.Table, ingest_id: int, file: str
+) -> None:
     """Drop the old versions of changed rows and record each correction."""
     key = ["month_index" if k == "month" else k for k in spec.key]
     name = build.input_name(spec.kind)
@@ -357,22 +409,36 @@ def _replace_rows(store: Store, spec: InputSpec, classified: ir.Table, ingest_id
 
 
 def _store_rejects(
-    store: Store, kind: str, rejects: ir.Table, ingest_id: int, outcome: FileResult, result: IngestResult
+    store: Store,
+    kind: str,
+    rejects: ir.Table,
+    ingest_id: int,
+    outcome: FileResult,
+    result: IngestResult,
 ) -> None:
     outcome.rejected = _count(store, rejects.select("file", "row").distinct())
     store.append(
         "rejects",
-        rejects.select(ingest_id=ibis.literal(ingest_id, "int64"), kind=ibis.literal(kind), *rejects.columns),
+        rejects.select(
+            ingest_id=ibis.literal(ingest_id, "int64"), kind=ibis.literal(kind), *rejects.columns
+        ),
     )
     shown = store.to_arrow(rejects.order_by(["row", "column"]).limit(SHOWN_REJECTS)).to_pylist()
     result.rejects.extend(Reject(**r) for r in shown)
 
 
-def _record(store: Store, ingest_id: int, kind: str, file: str, sha: str, outcome: FileResult) -> None:
+def _record(
+    store: Store, ingest_id: int, kind: str, file: str, sha: str, outcome: FileResult
+) -> None:
     row = {
-        "ingest_id": [ingest_id], "at": [datetime.now(UTC).isoformat(timespec="seconds")],
-        "kind": [kind], "file": [file], "sha256": [sha], "accepted": [outcome.accepted],
-        "rejected": [outcome.rejected], "unchanged": [outcome.unchanged],
+        "ingest_id": [ingest_id],
+        "at": [datetime.now(UTC).isoformat(timespec="seconds")],
+        "kind": [kind],
+        "file": [file],
+        "sha256": [sha],
+        "accepted": [outcome.accepted],
+        "rejected": [outcome.rejected],
+        "unchanged": [outcome.unchanged],
         "replaced": [outcome.replaced],
     }
     schema = {name: str(dtype) for name, dtype in store.table("ingests").schema().items()}

@@ -122,19 +122,34 @@ def _kind_checks(kind: str, t: ir.Table) -> list[Check]:
     if kind == "invoice_lines":
         recurring = t.type.isin(["subscription", "usage"])
         return [
-            Check("type", f"unknown type: use {', '.join(INVOICE_TYPES)}",
-                  t.type.notnull() & ~t.type.isin(list(INVOICE_TYPES))),
-            Check("service_start", "required for subscription and usage lines",
-                  recurring & t.service_start.isnull()),
-            Check("service_end", "required for subscription and usage lines",
-                  recurring & t.service_end.isnull()),
-            Check("service_end", "end before start: service_end must be after service_start",
-                  t.service_end <= t.service_start),
+            Check(
+                "type",
+                f"unknown type: use {', '.join(INVOICE_TYPES)}",
+                t.type.notnull() & ~t.type.isin(list(INVOICE_TYPES)),
+            ),
+            Check(
+                "service_start",
+                "required for subscription and usage lines",
+                recurring & t.service_start.isnull(),
+            ),
+            Check(
+                "service_end",
+                "required for subscription and usage lines",
+                recurring & t.service_end.isnull(),
+            ),
+            Check(
+                "service_end",
+                "end before start: service_end must be after service_start",
+                t.service_end <= t.service_start,
+            ),
         ]
     if kind == "subscriptions":
         return [
-            Check("end_date", "end before start: end_date must be after start_date",
-                  t.end_date <= t.start_date),
+            Check(
+                "end_date",
+                "end before start: end_date must be after start_date",
+                t.end_date <= t.start_date,
+            ),
             Check("interval_months", "must be 1 or more", t.interval_months < 1),
             Check("amount", "must not be negative", t.amount < 0),
         ]
@@ -171,8 +186,14 @@ def validate(spec: InputSpec, staged: ir.Table, *, file: str, reporting: str) ->
 def _absent(column: Column, reporting: str) -> ir.Value:
     if column.type == "currency":
         return ibis.literal(reporting)
-    types = {"string": "string", "date": "date", "month": "int64", "money": MONEY,
-             "rate": "float64", "int": "int64"}
+    types = {
+        "string": "string",
+        "date": "date",
+        "month": "int64",
+        "money": MONEY,
+        "rate": "float64",
+        "int": "int64",
+    }
     return ibis.null(types[column.type])
 
 
@@ -195,7 +216,11 @@ def reject_records(bad: ir.Table, checks: tuple[Check, ...], file: str) -> ir.Ta
     parts = []
     for i, check in enumerate(checks):
         failed = bad.filter(bad[f"{BAD}{i}"])
-        value = failed[f"{RAW}{check.column}"] if f"{RAW}{check.column}" in bad.columns else ibis.null("string")
+        value = (
+            failed[f"{RAW}{check.column}"]
+            if f"{RAW}{check.column}" in bad.columns
+            else ibis.null("string")
+        )
         parts.append(
             failed.select(
                 file=ibis.literal(file),
@@ -213,7 +238,13 @@ def reject_records(bad: ir.Table, checks: tuple[Check, ...], file: str) -> ir.Ta
 def empty_rejects() -> ir.Table:
     """A reject table with no rows, for unions."""
     return empty_table(
-        {"file": "string", "row": "int64", "column": "string", "reason": "string", "value": "string"}
+        {
+            "file": "string",
+            "row": "int64",
+            "column": "string",
+            "reason": "string",
+            "value": "string",
+        }
     )
 
 

@@ -1,0 +1,22 @@
+"""The `netretain` command: a thin face over the library. It parses, calls, prints; no SQL, no sums."""
+
+import typer
+
+from netretain.cli import analysis_cmd, commands, definitions_cmd, demo_cmd
+
+app = typer.Typer(
+    name="netretain",
+    help="Net Dollar Retention, gross retention and the MRR movements behind them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+commands.register(app)
+app.add_typer(definitions_cmd.app, name="definitions")
+demo_cmd.register(app)
+analysis_cmd.register(app)
+
+
+def main() -> None:
+    """Entry point for the console script."""
+    app()

@@ -1,0 +1,234 @@
+"""The ledger commands: ingest, report, movements, customers, rejects, compare."""
+
+from pathlib import Path
+
+import typer
+
+from netretain.api import Ledger
+from netretain.cli import options as opt
+from netretain.cli.progress import steps
+from netretain.cli.render import Format, cell, console, emit, err_console, table, write_csv
+from netretain.core.results import Report, money
+from netretain.definitions import resolve
+
+MOVEMENT_NAMES = ("new", "expansion", "contraction", "churn", "reactivation")
+HEADLINE = (
+    "ndr",
+    "gdr",
+    "logo_retention",
+    "starting_mrr",
+    "ending_mrr",
+    "expansion_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "customers_start",
+    "customers_retained",
+)
+
+
+def ingest(
+    customers: Path = typer.Option(None, "--customers", help="customers file (CSV or Parquet)."),
+    subscriptions: Path = typer.Option(None, "--subscriptions", help="subscriptions file."),
+    invoice_lines: Path = typer.Option(None, "--invoice-lines", help="invoice lines file."),
+    mrr: Path = typer.Option(None, "--mrr", help="monthly MRR file (customer_id, month, mrr)."),
+    fx_rates: Path = typer.Option(
+        None, "--fx-rates", help="FX rates file (month, currency, rate)."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Any reject fails the ingest; nothing is ingested."
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Apply changed rows of known ids, recording corrections."
+    ),
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Ingest billing exports into the ledger, atomically; bad rows are kept as rejects.
+
+    Example: netretain ingest --db acme.duckdb --invoice-lines lines.csv --fx-rates fx.csv
+    """
+    files = dict(
+        customers=customers,
+        subscriptions=subscriptions,
+        invoice_lines=invoice_lines,
+        mrr=mrr,
+        fx_rates=fx_rates,
+    )
+    if not any(files.values()):
+        raise typer.BadParameter("name at least one file, e.g. --invoice-lines lines.csv")
+    with steps(fmt is Format.table) as step:
+        result = ledger.ingest(strict=strict, replace=replace, step=step, **files)
+    data = result.to_dict()
+
+    def show() -> None:
+        console.print(table(data["files"], title=f"ingest {result.ingest_id}"))
+        if result.rejects:
+            console.print(table(data["rejects"][:50], title=f"{result.rejected} rejected row(s)"))
+            console.print("See them all with: netretain rejects")
+
+    emit(data, fmt, rows=lambda: data["rejects"], show=show)
+
+
+def show_report(report: Report) -> None:
+    """A report as two rich tables: the headline and the monthly movements."""
+    d = report.to_dict()
+    stamp = d["definition"]
+    title = f"{stamp['name']}@{stamp['version']} as of {d['as_of']} ({d['currency']})"
+    console.print(table([{"metric": k, "value": cell(k, d[k])} for k in HEADLINE], title=title))
+    console.print(table(d["months"], title="months"))
+    if report.message:
+        console.print(f"[yellow]{report.message}[/]")
+
+
+def report(
+    as_of: str = opt.AS_OF,
+    definition: str = opt.DEFINITION,
+    definition_file: Path = opt.DEFINITION_FILE,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """NDR, GDR, logo retention and the window's monthly movements.
+
+    Example: netretain report --db acme.duckdb --as-of 2025-06 --definition previous-month
+    """
+    result = ledger.report(as_of, opt.definition(definition, definition_file))
+    data = result.to_dict()
+    flat = {k: v for k, v in data.items() if k != "months"}
+    emit(
+        data,
+        fmt,
+        rows=lambda: [
+            {
+                **flat,
+                "definition": data["definition"]["name"],
+                "version": data["definition"]["version"],
+                "sha256": data["definition"]["sha256"],
+            }
+        ],
+        show=lambda: show_report(result),
+    )
+
+
+def movements(
+    start: str = typer.Option(None, "--from", help="First month (YYYY-MM)."),
+    end: str = typer.Option(None, "--to", help="Last month (YYYY-MM)."),
+    definition: str = opt.DEFINITION,
+    definition_file: Path = opt.DEFINITION_FILE,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """MRR, paying customers and each movement, for every month of the ledger.
+
+    Example: netretain movements --db acme.duckdb --from 2024-01 --format csv
+    """
+    chosen = (
+        opt.definition(definition, definition_file) if (definition or definition_file) else None
+    )
+    rows = [m.to_dict() for m in ledger.movements(start, end, chosen)]
+    emit(rows, fmt)
+
+
+def customers(
+    customer: str = typer.Option(None, "--customer", help="One customer's history."),
+    movement: str = typer.Option(
+        None, "--movement", help="Only customer-months with this movement."
+    ),
+    month: str = typer.Option(None, "--month", help="Only this month (YYYY-MM)."),
+    start: str = typer.Option(None, "--from", help="First month (YYYY-MM)."),
+    end: str = typer.Option(None, "--to", help="Last month (YYYY-MM)."),
+    sort: str = typer.Option(
+        "customer", "--sort", help="customer, or amount (largest movement first)."
+    ),
+    limit: int = typer.Option(1000, "--limit", help="At most this many rows shown (0: all)."),
+    export: Path = typer.Option(
+        None, "--export", help="Write every matching row to this CSV file."
+    ),
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Per-customer MRR history and movements: the customers behind every figure.
+
+    Example: netretain customers --db acme.duckdb --movement churn --month 2025-03 --sort amount
+    """
+    if movement and movement not in MOVEMENT_NAMES:
+        raise typer.BadParameter(f"--movement must be one of {', '.join(MOVEMENT_NAMES)}")
+    filters = dict(
+        customer_id=customer,
+        movement=movement,
+        month=month,
+        start=start,
+        end=end,
+        by_amount=sort == "amount",
+    )
+    if export:
+        count = ledger.export_customers(export, **filters)
+        err_console.print(f"wrote {count:,} row(s) to {export}")
+    rows = ledger.customer_rows(limit=limit or None, **filters)
+    emit(rows, fmt)
+
+
+def rejects(
+    ingest_id: int = typer.Option(None, "--ingest", help="Only this ingest's rejects."),
+    export: Path = typer.Option(None, "--export", help="Write them to this CSV file."),
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Every row an ingest refused: file, row, column, reason and the value found.
+
+    Example: netretain rejects --db acme.duckdb --export rejects.csv
+    """
+    rows = ledger.rejects(ingest_id).to_pylist()
+    if export:
+        with export.open("w", newline="", encoding="utf-8") as out:
+            write_csv(rows, out)
+    emit(rows, fmt)
+
+
+def compare(
+    definitions: list[str] = typer.Option(
+        None, "--definition", "-d", help="Repeat for each definition (default: every preset)."
+    ),
+    as_of: str = opt.AS_OF,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Run several definitions on the same data, side by side, to see why tools disagree.
+
+    Example: netretain compare --db acme.duckdb -d ndr -d previous-month -d compounded-monthly
+    """
+    from netretain.definitions import presets
+
+    chosen = [resolve(ref) for ref in definitions] if definitions else list(presets())
+    reports = ledger.compare(chosen, as_of)
+    data = [r.to_dict() for r in reports]
+    rows = [
+        {
+            "definition": f"{d['definition']['name']}@{d['definition']['version']}",
+            **{k: d[k] for k in HEADLINE},
+            "sha256": d["definition"]["sha256"][:12],
+        }
+        for d in data
+    ]
+    emit(
+        data,
+        fmt,
+        rows=lambda: rows,
+        show=lambda: console.print(
+            table(rows, title=f"as of {data[0]['as_of']}" if data else None)
+        ),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ledger commands to the app."""
+    for command in (ingest, report, movements, customers, rejects, compare):
+        app.command(command.__name__)(opt.with_ledger(command))
+
+
+__all__ = ["money", "register"]

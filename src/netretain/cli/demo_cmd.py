@@ -1,0 +1,75 @@
+"""`netretain demo`: a realistic synthetic company, ingested and reported end to end."""
+
+import tempfile
+from pathlib import Path
+
+import typer
+
+from netretain.api import Ledger
+from netretain.cli import options as opt
+from netretain.cli.commands import show_report
+from netretain.cli.progress import steps
+from netretain.cli.render import Format, console, emit, err_console, table
+from netretain.definitions import presets
+from netretain.synthetic import generate_company
+
+DEMO_BAD_ROWS = 7
+
+
+@opt.handle_errors
+def demo(
+    db: Path = typer.Option(Path("demo.duckdb"), "--db", help="Ledger file to create (replaced)."),
+    customers: int = typer.Option(3000, "--customers", help="How many customers."),
+    months: int = typer.Option(36, "--months", help="How many months of history."),
+    seed: int = typer.Option(7, "--seed", help="Same seed, same company."),
+    start: str = typer.Option("2023-01", "--start", help="First month (YYYY-MM)."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Keep the generated CSV files here."),
+    fmt: Format = opt.FORMAT,
+) -> None:
+    """Generate a company, ingest it (a few bad rows included), and print its retention report.
+
+    Example: netretain demo --customers 5000 --months 36 --seed 1
+    """
+    company = generate_company(
+        customers=customers, months=months, seed=seed, start=start, bad_rows=DEMO_BAD_ROWS
+    )
+    for path in (db, Path(f"{db}.wal")):
+        path.unlink(missing_ok=True)
+    ledger = Ledger(db)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = data_dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = company.write(folder, format="csv")
+        with steps(fmt is Format.table) as step:
+            result = ledger.ingest(step=step, **files)
+    report = ledger.report()
+    comparison = ledger.compare(list(presets()), report.as_of)
+    if fmt is not Format.table:
+        data = {
+            "ingest": result.to_dict(),
+            "report": report.to_dict(),
+            "compare": [r.to_dict() for r in comparison],
+        }
+        emit(data, fmt, rows=lambda: [r.to_dict() | {"months": None} for r in comparison])
+        return
+    err_console.print(
+        f"ingested {result.accepted:,} rows into {db} "
+        f"({result.rejected} rejected on purpose: see `netretain rejects --db {db}`)"
+    )
+    show_report(report)
+    rows = [
+        {
+            "definition": f"{r.definition['name']}@{r.definition['version']}",
+            "ndr": r.ndr,
+            "gdr": r.gdr,
+            "logo_retention": r.logo_retention,
+            "customers_start": r.customers_start,
+        }
+        for r in comparison
+    ]
+    console.print(table(rows, title="the same month under each shipped definition"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the demo command."""
+    app.command("demo")(demo)

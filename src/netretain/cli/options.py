@@ -1,0 +1,116 @@
+"""Options every ledger command shares, and opening the ledger they name."""
+
+import functools
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from netretain.api import Ledger
+from netretain.cli.render import Format, err_console
+from netretain.core.errors import NetretainError
+from netretain.definitions import Definition, from_options
+
+DB = typer.Option(
+    Path("netretain.duckdb"), "--db", help="The ledger file (DuckDB engine).", envvar="NETRETAIN_DB"
+)
+FORMAT = typer.Option(Format.table, "--format", "-f", help="table, json or csv.")
+ENGINE = typer.Option(
+    "duckdb", "--engine", help="duckdb, spark or postgres.", envvar="NETRETAIN_ENGINE"
+)
+SPARK_MASTER = typer.Option(
+    None, "--spark-master", help="Spark master (default local[*]).", envvar="NETRETAIN_SPARK_MASTER"
+)
+WAREHOUSE = typer.Option(
+    None,
+    "--warehouse",
+    help="Directory for the ledger's Parquet tables (spark).",
+    envvar="NETRETAIN_WAREHOUSE",
+)
+POSTGRES_URL = typer.Option(
+    None,
+    "--postgres-url",
+    help="postgresql://user@host:port/db (postgres).",
+    envvar="NETRETAIN_POSTGRES_URL",
+)
+SCHEMA = typer.Option(
+    "netretain",
+    "--schema",
+    help="PostgreSQL schema for the ledger's tables.",
+    envvar="NETRETAIN_SCHEMA",
+)
+AS_OF = typer.Option(None, "--as-of", help="YYYY-MM; default: the latest month with data.")
+DEFINITION = typer.Option(None, "--definition", "-d", help="NAME or NAME@VERSION (default ndr@1).")
+DEFINITION_FILE = typer.Option(None, "--definition-file", help="A definition TOML file.")
+
+
+def open_ledger(
+    db: Path,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    warehouse: Path | None = None,
+    postgres_url: str | None = None,
+    schema: str = "netretain",
+) -> Ledger:
+    """The ledger on the chosen engine (DuckDB file by default)."""
+    from netretain.engines import open_store
+
+    store = open_store(
+        engine,
+        db=db,
+        spark_master=spark_master or "local[*]",
+        warehouse=warehouse,
+        postgres_url=postgres_url,
+        schema=schema,
+    )
+    return Ledger(store=store)
+
+
+LEDGER_OPTIONS = {
+    "db": (Path, DB),
+    "engine": (str, ENGINE),
+    "spark_master": (str | None, SPARK_MASTER),
+    "warehouse": (Path | None, WAREHOUSE),
+    "postgres_url": (str | None, POSTGRES_URL),
+    "schema": (str, SCHEMA),
+}
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Show a netretain error as one red line and exit 1, instead of a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except NetretainError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return run
+
+
+def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the --db and engine options, and call it with the opened `ledger`."""
+    signature = inspect.signature(command)
+    own = [p for p in signature.parameters.values() if p.name != "ledger"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        for name, (kind, option) in LEDGER_OPTIONS.items()
+    ]
+
+    @handle_errors
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        settings = {name: kwargs.pop(name) for name in LEDGER_OPTIONS}
+        return command(*args, ledger=open_ledger(**settings), **kwargs)
+
+    run.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+    return run
+
+
+def definition(ref: str | None, file: Path | None) -> Definition:
+    """The definition named by --definition or --definition-file."""
+    return from_options(ref, str(file) if file else None)

@@ -1,0 +1,51 @@
+"""Rich progress bars for long steps, fed by the library's step callbacks."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from netretain.cli.render import err_console
+from netretain.ingest.pipeline import Step
+
+
+@contextmanager
+def steps(enabled: bool = True) -> Iterator[Step | None]:
+    """A step callback that shows one bar per file read and a spinner for the ledger build."""
+    if not enabled:
+        yield None
+        return
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+    current: list[int] = []
+
+    def step(name: str):
+        if current:
+            progress.update(current[-1], completed=progress.tasks[current[-1]].total or 1)
+        task = progress.add_task(name, total=None)
+        current.append(task)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return advance
+
+    with progress:
+        yield step
+        if current:
+            task = progress.tasks[current[-1]]
+            progress.update(current[-1], total=task.total or 1, completed=task.total or 1)
