@@ -27,7 +27,13 @@ from netretain.core.results import MonthMovements, Report, money
 from netretain.definitions import Definition, default
 from netretain.engines.base import Store
 from netretain.engines.duckdb import DuckDBStore
-from netretain.ingest.pipeline import IngestResult, Step, ensure_tables, ingest
+from netretain.ingest.pipeline import (
+    IngestResult,
+    Step,
+    ensure_tables,
+    ingest,
+    refused_rows_table,
+)
 
 
 class Ledger:
@@ -216,6 +222,16 @@ class Ledger:
         if ingest_id is not None:
             t = t.filter(t.ingest_id == ingest_id)
         return self.store.to_arrow(t.order_by(["ingest_id", "kind", "file", "row", "column"]))
+
+    def refused_rows(self, kind: str, ingest_id: int | None = None) -> pa.Table:
+        """A kind's refused rows as they came (text), with `_ingest_id`, `_file` and `_row`."""
+        name = refused_rows_table(kind)
+        if not self.store.has(name):
+            return pa.table({})
+        t = self.store.table(name)
+        if ingest_id is not None:
+            t = t.filter(t._ingest_id == ingest_id)
+        return self.store.to_arrow(t.order_by(["_ingest_id", "_file", "_row"]))
 
     def ingests(self) -> pa.Table:
         """The ingest log: one row per file per ingest."""

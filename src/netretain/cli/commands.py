@@ -174,18 +174,30 @@ def customers(
 def rejects(
     ingest_id: int = typer.Option(None, "--ingest", help="Only this ingest's rejects."),
     export: Path = typer.Option(None, "--export", help="Write them to this CSV file."),
+    export_rows: Path = typer.Option(
+        None, "--export-rows", help="Write the refused rows as they came, one CSV per input kind, "
+        "into this directory: fix them and ingest the files again."
+    ),
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
 ) -> None:
     """Every row an ingest refused: file, row, column, reason and the value found.
 
-    Example: netretain rejects --db acme.duckdb --export rejects.csv
+    Example: netretain rejects --db acme.duckdb --export rejects.csv --export-rows to-fix/
     """
     rows = ledger.rejects(ingest_id).to_pylist()
     if export:
         with export.open("w", newline="", encoding="utf-8") as out:
             write_csv(rows, out)
+    if export_rows:
+        export_rows.mkdir(parents=True, exist_ok=True)
+        for kind in sorted({r["kind"] for r in rows}):
+            refused = ledger.refused_rows(kind, ingest_id).to_pylist()
+            original = [{k: v for k, v in r.items() if not k.startswith("_")} for r in refused]
+            with (export_rows / f"{kind}.csv").open("w", newline="", encoding="utf-8") as out:
+                write_csv(original, out)
+            err_console.print(f"wrote {len(original)} refused {kind} row(s) to {export_rows / f'{kind}.csv'}")
     emit(rows, fmt)
 
 

@@ -1,6 +1,5 @@
 """`netretain demo`: a realistic synthetic company, ingested and reported end to end."""
 
-import tempfile
 from pathlib import Path
 
 import typer
@@ -23,7 +22,9 @@ def demo(
     months: int = typer.Option(36, "--months", help="How many months of history."),
     seed: int = typer.Option(7, "--seed", help="Same seed, same company."),
     start: str = typer.Option("2023-01", "--start", help="First month (YYYY-MM)."),
-    data_dir: Path = typer.Option(None, "--data-dir", help="Keep the generated CSV files here."),
+    data_dir: Path = typer.Option(
+        None, "--data-dir", help="Where to write the generated CSV files (default: DB-data/ beside the ledger)."
+    ),
     fmt: Format = opt.FORMAT,
 ) -> None:
     """Generate a company, ingest it (a few bad rows included), and print its retention report.
@@ -36,12 +37,11 @@ def demo(
     for path in (db, Path(f"{db}.wal")):
         path.unlink(missing_ok=True)
     ledger = Ledger(db)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = data_dir or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        files = company.write(folder, format="csv")
-        with steps(fmt is Format.table) as step:
-            result = ledger.ingest(step=step, **files)
+    folder = data_dir or db.with_name(f"{db.stem}-data")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = company.write(folder, format="csv")
+    with steps(fmt is Format.table) as step:
+        result = ledger.ingest(step=step, **files)
     report = ledger.report()
     comparison = ledger.compare(list(presets()), report.as_of)
     if fmt is not Format.table:

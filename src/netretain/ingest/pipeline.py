@@ -224,6 +224,8 @@ def _ingest_file(
     all_rejects = store.temp(f"_rejects_{kind}", all_rejects)
     _store_rows(store, spec, classified, replace, ingest_id, str(path), outcome)
     _store_rejects(store, kind, all_rejects, ingest_id, outcome, result)
+    if outcome.rejected:
+        _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, str(path))
     _record(store, ingest_id, kind, str(path), sha, outcome)
     return outcome
 
@@ -425,6 +427,29 @@ def _store_rejects(
     )
     shown = store.to_arrow(rejects.order_by(["row", "column"]).limit(SHOWN_REJECTS)).to_pylist()
     result.rejects.extend(Reject(**r) for r in shown)
+
+
+def refused_rows_table(kind: str) -> str:
+    """The table that keeps a kind's refused rows as they came."""
+    return f"refused_{kind}"
+
+
+def _keep_refused_rows(
+    store: Store, kind: str, staged: ir.Table, rejects: ir.Table, ingest_id: int, file: str
+) -> None:
+    """Keep refused rows as text in their original columns, to be exported, fixed and re-ingested."""
+    refused_rows = rejects.select(refused_row="row").distinct()
+    refused = staged.join(refused_rows, staged._row == refused_rows.refused_row)
+    columns = [c for c in staged.columns if c != "_row"]
+    store.append(
+        refused_rows_table(kind),
+        refused.select(
+            _ingest_id=ibis.literal(ingest_id, "int64"),
+            _file=ibis.literal(file),
+            _row=refused._row,
+            **{c: refused[c].cast("string") for c in columns},
+        ),
+    )
 
 
 def _record(
