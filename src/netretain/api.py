@@ -78,7 +78,7 @@ class Ledger:
     def ingest_frames(
         self, *, strict: bool = False, replace: bool = False, **frames: Any
     ) -> IngestResult:
-        """Ingest pandas DataFrames or Arrow tables by kind (customers=df, invoice_lines=df, ...)."""
+        """Ingest pandas DataFrames or Arrow tables by kind (customers=df, invoice_lines=df)."""
         with tempfile.TemporaryDirectory() as tmp:
             paths = {}
             for kind, frame in frames.items():
@@ -196,7 +196,7 @@ class Ledger:
         return [_customer_row(r) for r in self.store.to_arrow(t).to_pylist()]
 
     def export_customers(self, path: str | Path, **filters: Any) -> int:
-        """Write every matching customer-month to CSV, streamed from the engine; returns the count."""
+        """Write every matching customer-month to CSV, streamed from the engine."""
         t = self.customer_movements(**filters)
         labelled = t.select(
             "customer_id",

@@ -1,4 +1,4 @@
-"""CLI commands of the analysis views (cohorts, segments, trend, bridge, explain, benchmark, metrics)."""
+"""CLI commands of the analysis views: cohorts, segments, trend, bridge, explain, benchmark."""
 
 import typer
 

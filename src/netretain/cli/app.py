@@ -1,4 +1,4 @@
-"""The `netretain` command: a thin face over the library. It parses, calls, prints; no SQL, no sums."""
+"""The `netretain` command: a thin face over the library. It parses, calls and prints."""
 
 import typer
 

@@ -175,8 +175,10 @@ def rejects(
     ingest_id: int = typer.Option(None, "--ingest", help="Only this ingest's rejects."),
     export: Path = typer.Option(None, "--export", help="Write them to this CSV file."),
     export_rows: Path = typer.Option(
-        None, "--export-rows", help="Write the refused rows as they came, one CSV per input kind, "
-        "into this directory: fix them and ingest the files again."
+        None,
+        "--export-rows",
+        help="Write the refused rows as they came, one CSV per input kind, "
+        "into this directory: fix them and ingest the files again.",
     ),
     fmt: Format = opt.FORMAT,
     *,
@@ -197,7 +199,9 @@ def rejects(
             original = [{k: v for k, v in r.items() if not k.startswith("_")} for r in refused]
             with (export_rows / f"{kind}.csv").open("w", newline="", encoding="utf-8") as out:
                 write_csv(original, out)
-            err_console.print(f"wrote {len(original)} refused {kind} row(s) to {export_rows / f'{kind}.csv'}")
+            err_console.print(
+                f"wrote {len(original)} refused {kind} row(s) to {export_rows / f'{kind}.csv'}"
+            )
     emit(rows, fmt)
 
 

@@ -23,7 +23,9 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Same seed, same company."),
     start: str = typer.Option("2023-01", "--start", help="First month (YYYY-MM)."),
     data_dir: Path = typer.Option(
-        None, "--data-dir", help="Where to write the generated CSV files (default: DB-data/ beside the ledger)."
+        None,
+        "--data-dir",
+        help="Where to write the generated CSV files (default: DB-data/ beside the ledger).",
     ),
     fmt: Format = opt.FORMAT,
 ) -> None:

@@ -1,4 +1,4 @@
-"""A metric definition is data: a frozen record read from TOML, named, versioned and content-hashed."""
+"""A metric definition is data: a frozen record from TOML, named, versioned, content-hashed."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def presets() -> tuple[Definition, ...]:
 
 
 def default() -> Definition:
-    """The built-in default: `ndr` version 1 (trailing-12 cohort, subscription + usage, actual FX)."""
+    """The built-in default: `ndr` v1 (trailing-12 cohort, subscription + usage, actual FX)."""
     return resolve(DEFAULT_REF)
 
 
