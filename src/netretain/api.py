@@ -47,6 +47,16 @@ class Ledger:
         self.currency = meta.get("currency", currency.upper())
         self._sources: Sources | None = None
 
+    def set_currency(self, currency: str) -> None:
+        """Choose the reporting currency of a new ledger; an existing one keeps its own."""
+        currency = currency.strip().upper()
+        meta = build.read_meta(self.store)
+        if meta and meta.get("currency") != currency:
+            raise LedgerError(
+                f"this ledger reports in {meta['currency']}; start a new ledger to report in {currency}"
+            )
+        self.currency = currency
+
     # ingest -----------------------------------------------------------------------------------
     def ingest(
         self,

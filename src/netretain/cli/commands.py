@@ -40,6 +40,9 @@ def ingest(
     replace: bool = typer.Option(
         False, "--replace", help="Apply changed rows of known ids, recording corrections."
     ),
+    currency: str = typer.Option(
+        None, "--currency", help="Reporting currency of a new ledger (default USD)."
+    ),
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
@@ -57,6 +60,8 @@ def ingest(
     )
     if not any(files.values()):
         raise typer.BadParameter("name at least one file, e.g. --invoice-lines lines.csv")
+    if currency:
+        ledger.set_currency(currency)
     with steps(fmt is Format.table) as step:
         result = ledger.ingest(strict=strict, replace=replace, step=step, **files)
     data = result.to_dict()
