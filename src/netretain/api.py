@@ -53,7 +53,8 @@ class Ledger:
         meta = build.read_meta(self.store)
         if meta and meta.get("currency") != currency:
             raise LedgerError(
-                f"this ledger reports in {meta['currency']}; start a new ledger to report in {currency}"
+                f"this ledger reports in {meta['currency']}; "
+                f"start a new ledger to report in {currency}"
             )
         self.currency = currency
 
