@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from netretain.analysis.views import AnalysisViews
 from netretain.core import build, ledger
 from netretain.core.arith import first_day, month_label, parse_month
 from netretain.core.errors import LedgerError
@@ -36,7 +37,7 @@ from netretain.ingest.pipeline import (
 )
 
 
-class Ledger:
+class Ledger(AnalysisViews):
     """A revenue ledger in a store (by default one DuckDB file) and the questions it answers."""
 
     def __init__(
@@ -149,6 +150,8 @@ class Ledger:
         """MRR and movements for every month of the ledger (or the range asked)."""
         first = self.sources.first_month if start is None else self.month(start)
         last = self.month(end)
+        if first > last:
+            raise LedgerError(f"--from {month_label(first)} is after --to {month_label(last)}")
         return month_rows(self.store, self.sources, definition, first, last)
 
     def mrr(self, definition: Definition | None = None) -> ir.Table:

@@ -12,6 +12,9 @@ from netretain.core.results import Report, money
 from netretain.definitions import resolve
 
 MOVEMENT_NAMES = ("new", "expansion", "contraction", "churn", "reactivation")
+MONTH_COLUMNS = ("month", "mrr", "customers", *MOVEMENT_NAMES)
+CUSTOMER_COLUMNS = ("customer_id", "month", "mrr", "previous_mrr", *MOVEMENT_NAMES)
+REJECT_COLUMNS = ("ingest_id", "kind", "file", "row", "column", "reason", "value")
 HEADLINE = (
     "ndr",
     "gdr",
@@ -25,14 +28,25 @@ HEADLINE = (
     "customers_retained",
 )
 
+# A missing input file is a usage error (exit 2, naming it), not a traceback from hashing it.
+INPUT_FILE = dict(exists=True, dir_okay=False, readable=True)
+
 
 def ingest(
-    customers: Path = typer.Option(None, "--customers", help="customers file (CSV or Parquet)."),
-    subscriptions: Path = typer.Option(None, "--subscriptions", help="subscriptions file."),
-    invoice_lines: Path = typer.Option(None, "--invoice-lines", help="invoice lines file."),
-    mrr: Path = typer.Option(None, "--mrr", help="monthly MRR file (customer_id, month, mrr)."),
+    customers: Path = typer.Option(
+        None, "--customers", help="customers file (CSV or Parquet).", **INPUT_FILE
+    ),
+    subscriptions: Path = typer.Option(
+        None, "--subscriptions", help="subscriptions file.", **INPUT_FILE
+    ),
+    invoice_lines: Path = typer.Option(
+        None, "--invoice-lines", help="invoice lines file.", **INPUT_FILE
+    ),
+    mrr: Path = typer.Option(
+        None, "--mrr", help="monthly MRR file (customer_id, month, mrr).", **INPUT_FILE
+    ),
     fx_rates: Path = typer.Option(
-        None, "--fx-rates", help="FX rates file (month, currency, rate)."
+        None, "--fx-rates", help="FX rates file (month, currency, rate).", **INPUT_FILE
     ),
     strict: bool = typer.Option(
         False, "--strict", help="Any reject fails the ingest; nothing is ingested."
@@ -72,7 +86,7 @@ def ingest(
             console.print(table(data["rejects"][:50], title=f"{result.rejected} rejected row(s)"))
             console.print("See them all with: netretain rejects")
 
-    emit(data, fmt, rows=lambda: data["rejects"], show=show)
+    emit(data, fmt, rows=lambda: data["rejects"], show=show, columns=REJECT_COLUMNS[2:])
 
 
 def show_report(report: Report) -> None:
@@ -133,7 +147,7 @@ def movements(
         opt.definition(definition, definition_file) if (definition or definition_file) else None
     )
     rows = [m.to_dict() for m in ledger.movements(start, end, chosen)]
-    emit(rows, fmt)
+    emit(rows, fmt, columns=MONTH_COLUMNS)
 
 
 def customers(
@@ -161,6 +175,10 @@ def customers(
     """
     if movement and movement not in MOVEMENT_NAMES:
         raise typer.BadParameter(f"--movement must be one of {', '.join(MOVEMENT_NAMES)}")
+    if sort not in ("customer", "amount"):
+        raise typer.BadParameter("--sort must be customer or amount")
+    if sort == "amount" and not movement:
+        raise typer.BadParameter("--sort amount needs --movement (the amount of which movement?)")
     filters = dict(
         customer_id=customer,
         movement=movement,
@@ -173,7 +191,7 @@ def customers(
         count = ledger.export_customers(export, **filters)
         err_console.print(f"wrote {count:,} row(s) to {export}")
     rows = ledger.customer_rows(limit=limit or None, **filters)
-    emit(rows, fmt)
+    emit(rows, fmt, columns=CUSTOMER_COLUMNS)
 
 
 def rejects(
@@ -207,7 +225,7 @@ def rejects(
             err_console.print(
                 f"wrote {len(original)} refused {kind} row(s) to {export_rows / f'{kind}.csv'}"
             )
-    emit(rows, fmt)
+    emit(rows, fmt, columns=REJECT_COLUMNS)
 
 
 def compare(

@@ -52,7 +52,7 @@ def demo(
             "report": report.to_dict(),
             "compare": [r.to_dict() for r in comparison],
         }
-        emit(data, fmt, rows=lambda: [r.to_dict() | {"months": None} for r in comparison])
+        emit(data, fmt, rows=lambda: [_flat(r.to_dict()) for r in comparison])
         return
     err_console.print(
         f"ingested {result.accepted:,} rows into {db} "
@@ -70,6 +70,18 @@ def demo(
         for r in comparison
     ]
     console.print(table(rows, title="the same month under each shipped definition"))
+
+
+def _flat(report: dict) -> dict:
+    """A compared report as one CSV row: the definition spelled out, no monthly detail."""
+    stamp = report.pop("definition")
+    report.pop("months")
+    return {
+        "definition": stamp["name"],
+        "version": stamp["version"],
+        "sha256": stamp["sha256"],
+        **report,
+    }
 
 
 def register(app: typer.Typer) -> None:

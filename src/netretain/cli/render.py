@@ -33,12 +33,14 @@ def as_json(data: Any) -> str:
     return json.dumps(plain(data), indent=2, ensure_ascii=False)
 
 
-def write_csv(rows: Sequence[dict[str, Any]], out=None) -> None:
-    """Rows as CSV with a header; nested values are written as JSON text."""
+def write_csv(
+    rows: Sequence[dict[str, Any]], out=None, columns: Sequence[str] | None = None
+) -> None:
+    """Rows as CSV with a header (also when there are no rows); nested values as JSON text."""
     out = out or sys.stdout
-    if not rows:
+    columns = list(dict.fromkeys(k for row in rows for k in row)) or list(columns or ())
+    if not columns:
         return
-    columns = list(dict.fromkeys(k for row in rows for k in row))
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
@@ -90,14 +92,18 @@ def emit(
     *,
     rows: Callable[[], Sequence[dict[str, Any]]] | None = None,
     show: Callable[[], None] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
-    """Print `data` as JSON, `rows()` as CSV, or call `show()` (default: a table of rows)."""
+    """Print `data` as JSON, `rows()` as CSV, or call `show()` (default: a table of rows).
+
+    `columns` names the CSV header for when there are no rows.
+    """
     if fmt is Format.json:
         sys.stdout.write(as_json(data) + "\n")
         return
     flat = rows() if rows else (data if isinstance(data, list) else [data])
     if fmt is Format.csv:
-        write_csv(flat)
+        write_csv(flat, columns=columns)
         return
     if show:
         show()

@@ -205,7 +205,8 @@ def _ingest_file(
     sha = file_sha256(path)
     ingests = store.table("ingests")
     seen = ingests.filter((ingests.kind == kind) & (ingests.sha256 == sha)).count()
-    if store.to_arrow(seen.name("n").as_table()).to_pylist()[0]["n"]:
+    # --replace re-reads a known file: its conflicts are what the user asked to apply
+    if not replace and store.to_arrow(seen.name("n").as_table()).to_pylist()[0]["n"]:
         outcome.skipped = True
         return outcome
     if not path.exists():
@@ -235,7 +236,7 @@ def _with_rate_check(store: Store, kind: str, checked: v.Validated, reporting: s
     first_month = {
         "invoice_lines": "service_start",
         "subscriptions": "start_date",
-        "mrr": "month_index",
+        "mrr": "month",  # validated rows keep the month index under the input's name
     }.get(kind)
     if first_month is None:
         return checked
@@ -243,7 +244,7 @@ def _with_rate_check(store: Store, kind: str, checked: v.Validated, reporting: s
     known = store.to_arrow(rates.group_by("currency").aggregate(first=rates.month_index.min()))
     first_rate = {r["currency"]: r["first"] for r in known.to_pylist()}
     t = checked.table
-    month = t[first_month] if first_month == "month_index" else v.month_index(t[first_month])
+    month = t[first_month] if first_month == "month" else v.month_index(t[first_month])
     foreign = t.currency != reporting
     if kind == "invoice_lines":
         foreign = foreign & (t.type != "one_time")
