@@ -8,8 +8,6 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from .conftest import (
     BAD_CELLS,
     GOOD_LINES,

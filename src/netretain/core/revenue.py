@@ -1,9 +1,10 @@
-"""Revenue lines: every recurring amount the ledger knows, normalised to one month in native currency.
+"""Revenue lines: every recurring amount the ledger knows, normalised to one month, native currency.
 
-Three inputs feed it: invoice lines (subscription and usage; one-time never), subscription rows (only
-for subscription ids no invoice line bills, since invoice lines are the finer record) and MRR rows.
-A line is (customer, type, currency, service_start, service_end, monthly_micros); service_end is
-exclusive and null for an open subscription.
+Three inputs feed it: invoice lines (subscription and usage; one-time never), subscription rows
+(only for subscription ids no invoice line bills, since invoice lines are the finer record) and MRR
+rows. A line is (customer, type, currency, service_start, service_end, monthly_micros, plan);
+service_end is exclusive and null for an open subscription; plan is the billed plan name when the
+input has one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ LINE_COLUMNS = (
     "service_start",
     "service_end",
     "monthly_micros",
+    "plan",
 )
 
 
@@ -47,11 +49,12 @@ def from_invoice_lines(lines: ir.Table) -> ir.Table:
         service_start=t.service_start,
         service_end=t.service_end,
         monthly_micros=t.monthly_micros,
+        plan=t.plan.cast("string"),
     )
 
 
 def from_subscriptions(subscriptions: ir.Table, invoice_lines: ir.Table) -> ir.Table:
-    """Subscription rows not billed by any invoice line: amount per interval over interval months."""
+    """Subscription rows no invoice line bills: amount per interval over interval months."""
     billed = invoice_lines.filter(invoice_lines.subscription_id.notnull()).select("subscription_id")
     unbilled = subscriptions.anti_join(billed.distinct(), "subscription_id")
     unbilled = unbilled.mutate(_scaled=cents(unbilled.amount) * MICROS_PER_CENT)
@@ -63,6 +66,7 @@ def from_subscriptions(subscriptions: ir.Table, invoice_lines: ir.Table) -> ir.T
         service_start=unbilled.start_date,
         service_end=unbilled.end_date,
         monthly_micros=unbilled.monthly_micros,
+        plan=unbilled.plan.cast("string"),
     )
 
 
@@ -76,6 +80,7 @@ def from_mrr(mrr: ir.Table) -> ir.Table:
         service_start=first_day(index),
         service_end=first_day(index + 1),
         monthly_micros=cents(mrr.mrr) * MICROS_PER_CENT,
+        plan=ibis.null("string"),
     )
 
 
