@@ -8,10 +8,14 @@ does every division here, once.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 MICROS_PER_CENT = 10_000  # native amounts are kept in millionths of a currency unit
+RATE = dt.Decimal(38, 10)  # FX rates as exact decimals (a float64 1.15 is 1.14999...)
 
 
 def exact_div(numerator: ir.IntegerValue, denominator: ir.IntegerValue) -> ir.IntegerValue:
@@ -29,6 +33,17 @@ def round_div(numerator: ir.IntegerValue, denominator: ir.IntegerValue) -> ir.In
 def round_half_up(value: ir.FloatingValue) -> ir.IntegerValue:
     """Round a double to the nearest integer, halves up, identically on every engine."""
     return (value + 0.5).floor().cast("int64")
+
+
+def micros_to_cents(micros: ir.IntegerValue, rate: ir.NumericValue) -> ir.IntegerValue:
+    """Native millionths times an FX rate, in cents rounded half up, computed in exact decimals.
+
+    In doubles, EUR 100.10 at 1.15 is 11511.4999... cents and rounds to $115.11; exactly it is
+    $115.115, which rounds to $115.12.
+    """
+    per_cent = rate.cast(RATE) * ibis.literal(Decimal(1) / MICROS_PER_CENT, dt.Decimal(38, 4))
+    exact = micros.cast(dt.Decimal(38, 0)) * per_cent
+    return (exact + ibis.literal(Decimal("0.5"), dt.Decimal(38, 1))).floor().cast("int64")
 
 
 def month_index(date: ir.DateValue) -> ir.IntegerValue:

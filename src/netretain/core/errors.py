@@ -1,4 +1,4 @@
-"""The errors netretain raises: one root, so callers can catch everything the library means to say."""
+"""The errors netretain raises: one root, so callers can catch all the library means to say."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from netretain.core.arith import MICROS_PER_CENT, month_index, round_half_up
+from netretain.core.arith import micros_to_cents, month_index
 from netretain.core.tables import literal_table
 from netretain.definitions.model import Definition
 
@@ -68,16 +68,17 @@ def roll_up_to_parent(lines: ir.Table, customers: ir.Table) -> ir.Table:
     root = lines.select(customer_id="customer_id").distinct().mutate(account=ibis._.customer_id)
     for _ in range(4):
         step = root.left_join(links, root.account == links.child)
+        # .view(): each level is a new relation, or Ibis finds `links` twice in the next join
         root = step.select(
             customer_id=step.customer_id,
             account=ibis.ifelse(step.parent.notnull(), step.parent, step.account),
-        )
+        ).view()
     joined = lines.join(root, "customer_id")
     return joined.mutate(customer_id=joined.account).drop("account")
 
 
 def components(sources: Sources, definition: Definition | None = None) -> ir.Table:
-    """Native MRR per customer, month, type and currency: lines expanded to the months they cover."""
+    """Native MRR per customer, month, type and currency: lines over the months they cover."""
     reusable = definition is None or (
         definition.gap_tolerance_days == 0 and definition.account_level == "customer"
     )
@@ -120,8 +121,7 @@ def convert(native: ir.Table, fx: ir.Table, *, rate_offset: int = 0) -> ir.Table
         (by_currency.currency == rates.rate_currency)
         & (by_currency.month_index + rate_offset == rates.rate_month),
     )
-    converted = round_half_up(joined.native_micros.cast("float64") * joined.rate / MICROS_PER_CENT)
-    cents = joined.mutate(cents=converted)
+    cents = joined.mutate(cents=micros_to_cents(joined.native_micros, joined.rate))
     summed = cents.group_by("customer_id", "month_index").aggregate(total=cents.cents.sum())
     return summed.select("customer_id", "month_index", mrr_cents=ibis.greatest(summed.total, 0))
 
@@ -155,7 +155,7 @@ def densify(mrr: ir.Table, horizon: int, first_month: int) -> ir.Table:
 
 
 def movements_for(sources: Sources, definition: Definition | None = None) -> ir.Table:
-    """Movements under a definition's ledger rules, from the stored table when they are the default."""
+    """Movements under a definition's ledger rules; the stored table when those are the default."""
     window = None if definition is None else definition.reactivation_window_months
     if sources.movements is not None and default_rules(definition) and window is None:
         return sources.movements

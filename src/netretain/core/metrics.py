@@ -1,8 +1,8 @@
 """NDR, GDR and logo retention for a definition, as Ibis expressions over the ledger.
 
-One table answers every question: `retention_table` gives, per as-of month (and per group when asked),
-the cohort's starting and ending MRR, its expansion, contraction and churn, and the three ratios.
-A single report is that table at one month; a trend is all of it. Formulas (cohort method):
+One table answers every question: `retention_table` gives, per as-of month (and per group when
+asked), the cohort's starting and ending MRR, its expansion, contraction and churn, and the three
+ratios. A single report is that table at one month; a trend is all of it. Formulas (cohort method):
 
     NDR = sum(end) / sum(start)          over customers with MRR > 0 at T - window
     GDR = sum(min(end, start)) / sum(start)   (gdr_cap = "customer"; "aggregate" = min(NDR, 1))

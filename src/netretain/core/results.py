@@ -1,4 +1,4 @@
-"""Result records: small, exact (money as Decimal), and stamped with the definition that made them."""
+"""Result records: small, exact (money as Decimal), stamped with the definition that made them."""
 
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ class Definition:
         for key in DESCRIPTIVE_FIELDS:
             data.pop(key)
         data["revenue"] = sorted(self.revenue)
-        data["min_starting_mrr"] = format(self.min_starting_mrr, "f")
+        # normalize(): 50, 50.0 and 50.00 are the same floor and must hash the same
+        data["min_starting_mrr"] = format(Decimal(self.min_starting_mrr).normalize(), "f")
         return data
 
     @property
@@ -89,15 +90,20 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _whole(value: object) -> bool:
+    """An int that is not a bool (TOML `true` would otherwise pass as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check(d: Definition) -> None:
     problems: list[str] = []
     if not d.name or not isinstance(d.name, str):
         problems.append("name must be a non-empty string")
-    if not isinstance(d.version, int) or d.version < 1:
+    if not _whole(d.version) or d.version < 1:
         problems.append("version must be a whole number >= 1")
     if d.method not in METHODS:
         problems.append(f"method must be one of {', '.join(METHODS)}")
-    if not isinstance(d.window_months, int) or d.window_months < 1:
+    if not _whole(d.window_months) or d.window_months < 1:
         problems.append("window_months must be a whole number >= 1")
     if not d.revenue or any(r not in REVENUE_TYPES for r in d.revenue):
         problems.append(
@@ -105,10 +111,13 @@ def _check(d: Definition) -> None:
         )
     if d.fx not in FX_MODES:
         problems.append(f"fx must be one of {', '.join(FX_MODES)}")
+    elif d.fx == "constant" and d.method == "movements":
+        # Monthly movements are at each month's own rate; constant-FX ends would not tie to them.
+        problems.append('fx = "constant" needs method cohort or compounded, not movements')
     window = d.reactivation_window_months
-    if window is not None and (not isinstance(window, int) or window < 1):
+    if window is not None and (not _whole(window) or window < 1):
         problems.append("reactivation_window_months must be a whole number >= 1, or left out")
-    if not isinstance(d.gap_tolerance_days, int) or d.gap_tolerance_days < 0:
+    if not _whole(d.gap_tolerance_days) or d.gap_tolerance_days < 0:
         problems.append("gap_tolerance_days must be a whole number >= 0")
     if d.min_starting_mrr < 0:
         problems.append("min_starting_mrr must be >= 0")
@@ -139,6 +148,8 @@ def from_mapping(data: dict[str, Any], *, origin: str = "definition") -> Definit
             values["min_starting_mrr"] = Decimal(str(values["min_starting_mrr"]))
         except InvalidOperation:
             raise DefinitionError(f"{origin}: min_starting_mrr must be a number") from None
+        if not values["min_starting_mrr"].is_finite():  # NaN would fail every comparison
+            raise DefinitionError(f"{origin}: min_starting_mrr must be a number")
     return Definition(**values)
 
 

@@ -41,10 +41,12 @@ def resolve(ref: str) -> Definition:
 
 
 def diff(a: Definition, b: Definition) -> list[dict[str, Any]]:
-    """The fields where two definitions differ, with both values."""
+    """The fields where two definitions differ, with both values keyed by NAME@VERSION."""
     left, right = a.to_dict(), b.to_dict()
+    # A preset and an edited copy can share NAME@VERSION: label them apart or one value is lost.
+    a_label, b_label = (a.ref, b.ref) if a.ref != b.ref else (f"{a.ref} (a)", f"{b.ref} (b)")
     return [
-        {"field": key, a.ref: left.get(key), b.ref: right.get(key)}
+        {"field": key, a_label: left.get(key), b_label: right.get(key)}
         for key in left
         if left.get(key) != right.get(key)
     ]

@@ -1,0 +1,72 @@
+"""Where a ledger lives: DuckDB (default), Spark or PostgreSQL, behind one `Store` protocol.
+
+    >>> from netretain.engines import open_store
+    >>> store = open_store("spark", warehouse="ledger-warehouse")
+    >>> Ledger(store=store).ingest(invoice_lines="invoice_lines.parquet", ...)
+
+Settings come from the arguments, else from NETRETAIN_ENGINE, NETRETAIN_SPARK_MASTER,
+NETRETAIN_WAREHOUSE, NETRETAIN_POSTGRES_URL and NETRETAIN_SCHEMA. Engine packages are imported only
+when their engine is opened, so a DuckDB-only install never needs pyspark or psycopg.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from netretain.core.errors import EngineError
+from netretain.engines.base import Staged, Store
+
+ENGINES = ("duckdb", "spark", "postgres")
+DEFAULT_WAREHOUSE = "netretain-warehouse"
+DEFAULT_SPARK_MASTER = "local[*]"
+DEFAULT_SCHEMA = "netretain"
+
+
+def _setting(given: str | Path | None, variable: str, default: str | None) -> str | None:
+    """A flag wins; then the environment; then the default (a given default flag counts as unset)."""
+    if given is not None and str(given) != (default or ""):
+        return str(given)
+    return os.environ.get(variable) or (str(given) if given is not None else default)
+
+
+def open_store(
+    engine: str = "duckdb",
+    *,
+    db: str | Path | None = None,
+    spark_master: str = DEFAULT_SPARK_MASTER,
+    warehouse: str | Path | None = None,
+    postgres_url: str | None = None,
+    schema: str = DEFAULT_SCHEMA,
+) -> Store:
+    """Open the ledger store of an engine; raises EngineError saying how to install or start it.
+
+    duckdb: one file at `db` (in memory when None). spark: Parquet under `warehouse` (default
+    ./netretain-warehouse) via a session on `spark_master`. postgres: tables in `schema` of the
+    database at `postgres_url`.
+    """
+    name = (_setting(engine, "NETRETAIN_ENGINE", "duckdb") or "duckdb").lower()
+    if name == "duckdb":
+        from netretain.engines.duckdb import DuckDBStore
+
+        return DuckDBStore(db if db is not None else ":memory:")
+    if name == "spark":
+        from netretain.engines.spark import SparkStore
+
+        master = _setting(spark_master, "NETRETAIN_SPARK_MASTER", DEFAULT_SPARK_MASTER)
+        place = _setting(warehouse, "NETRETAIN_WAREHOUSE", DEFAULT_WAREHOUSE)
+        return SparkStore(place or DEFAULT_WAREHOUSE, master=master or DEFAULT_SPARK_MASTER)
+    if name == "postgres":
+        from netretain.engines.postgres import PostgresStore
+
+        url = _setting(postgres_url, "NETRETAIN_POSTGRES_URL", None)
+        if not url:
+            raise EngineError(
+                "the postgres engine needs a server: pass --postgres-url "
+                "postgresql://USER@HOST:5432/DB or set NETRETAIN_POSTGRES_URL"
+            )
+        return PostgresStore(url, schema=_setting(schema, "NETRETAIN_SCHEMA", DEFAULT_SCHEMA) or DEFAULT_SCHEMA)
+    raise EngineError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+
+
+__all__ = ["ENGINES", "EngineError", "Staged", "Store", "open_store"]

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -35,11 +36,15 @@ class DuckDBStore:
         return self.con.table(table)
 
     def replace(self, table: str, expr: ir.Table) -> ir.Table:
+        if _empty_literal(expr):  # no 0-row INSERT: see _has_rows
+            return self.con.create_table(table, schema=expr.schema(), overwrite=True)
         return self.con.create_table(table, expr, overwrite=True)
 
     def append(self, table: str, expr: ir.Table) -> None:
         if not self.has(table):
-            self.con.create_table(table, expr)
+            self.con.create_table(
+                table, expr if _has_rows(self.con, expr) else None, schema=expr.schema()
+            )
             return
         target = self.con.table(table).schema()
         for name, dtype in expr.schema().items():
@@ -52,7 +57,8 @@ class DuckDBStore:
                 for name, dtype in target.items()
             }
         )
-        self.con.insert(table, aligned)
+        if _has_rows(self.con, aligned):
+            self.con.insert(table, aligned)
 
     def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
         stream = open_stream(path, progress)
@@ -98,6 +104,21 @@ class DuckDBStore:
 
     def close(self) -> None:
         self.con.disconnect()
+
+
+def _empty_literal(expr: ir.Table) -> bool:
+    """Whether an expression is an in-memory table with no rows."""
+    op = expr.op()
+    return isinstance(op, ops.InMemoryTable) and op.data.to_pyarrow(op.schema).num_rows == 0
+
+
+def _has_rows(con, expr: ir.Table) -> bool:
+    """Whether an INSERT of `expr` would add rows.
+
+    DuckDB 1.4.4 silently drops a large INSERT (a row group or more) into a table when an earlier
+    INSERT in the same transaction added no rows to it, so the store never runs a 0-row INSERT.
+    """
+    return bool(con.to_pyarrow(expr.limit(1).count().name("n").as_table()).column(0)[0].as_py())
 
 
 def _duckdb_type(dtype) -> str:

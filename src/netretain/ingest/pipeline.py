@@ -1,9 +1,9 @@
 """Ingest files into the ledger: validate, keep good rows, keep rejects, all in one transaction.
 
-Idempotent: a file already ingested (same content hash) is skipped; a row whose key is known with the
-same content is ignored; a known key with different content is a conflict unless `replace`, which
-swaps the row and records the correction. Atomic: any failure, or `strict` with a reject, leaves the
-ledger as it was.
+Idempotent: a file already ingested (same content hash) is skipped; a row whose key is known with
+the same content is ignored; a known key with different content is a conflict unless `replace`,
+which swaps the row and records the correction. Atomic: any failure, or `strict` with a reject,
+leaves the ledger as it was.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ import ibis.expr.types as ir
 from netretain.core import build
 from netretain.core.errors import IngestError, Reject
 from netretain.core.tables import empty_table, literal_table
-from netretain.engines.base import Store
+from netretain.engines.base import Progress, Store
 from netretain.ingest import validate as v
-from netretain.engines.base import Progress
 from netretain.ingest.schema import INGEST_ORDER, SPECS, InputSpec
 
 Step = Callable[[str], Progress | None]  # a step's name -> its progress callback
@@ -273,7 +272,7 @@ def _with_rate_check(store: Store, kind: str, checked: v.Validated, reporting: s
 
 
 def _classify(store: Store, spec: InputSpec, checked: v.Validated, ingest_id: int) -> ir.Table:
-    """Good rows with their fate: new, repeat (same content), conflict in file, changed, unchanged."""
+    """Good rows, each with its fate: new, repeat, conflict in file, changed or unchanged."""
     good = v.good_rows(checked, spec)
     columns = v.stored_columns(spec, checked.extra)
     key = ["month_index" if k == "month" else k for k in spec.key]
@@ -423,7 +422,7 @@ def _store_rejects(
     store.append(
         "rejects",
         rejects.select(
-            ingest_id=ibis.literal(ingest_id, "int64"), kind=ibis.literal(kind), *rejects.columns
+            *rejects.columns, ingest_id=ibis.literal(ingest_id, "int64"), kind=ibis.literal(kind)
         ),
     )
     shown = store.to_arrow(rejects.order_by(["row", "column"]).limit(SHOWN_REJECTS)).to_pylist()
@@ -438,7 +437,7 @@ def refused_rows_table(kind: str) -> str:
 def _keep_refused_rows(
     store: Store, kind: str, staged: ir.Table, rejects: ir.Table, ingest_id: int, file: str
 ) -> None:
-    """Keep refused rows as text in their original columns, to be exported, fixed and re-ingested."""
+    """Keep refused rows as text in their own columns, to be exported, fixed and re-ingested."""
     refused_rows = rejects.select(refused_row="row").distinct()
     refused = staged.join(refused_rows, staged._row == refused_rows.refused_row)
     columns = [c for c in staged.columns if c != "_row"]

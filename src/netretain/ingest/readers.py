@@ -2,7 +2,8 @@
 
 CSV row numbers are physical lines with the header as row 1, so the first record is row 2 (as in a
 spreadsheet); Parquet rows are numbered from 1. A CSV line with the wrong number of fields is set
-aside as a reject and the rows after it keep their true numbers. Nothing holds a whole file in Python.
+aside as a reject and the rows after it keep their true numbers. Nothing holds a whole file in
+Python.
 """
 
 from __future__ import annotations
@@ -84,12 +85,14 @@ def _csv_stream(path: Path, progress: Progress | None) -> Stream:
         malformed.append(Reject(str(path), line, "*", reason, row.text))
         return "skip"
 
+    with path.open(newline="", encoding="utf-8-sig") as header:
+        as_written = next(csv.reader(header))  # " amount": the reader's name; amount is ours
     handle = path.open("rb")
     reader = pacsv.open_csv(
         handle,
         read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, use_threads=False),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            column_types=dict.fromkeys(as_written, pa.string()), strings_can_be_null=False
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
     )
@@ -103,11 +106,12 @@ def _csv_stream(path: Path, progress: Progress | None) -> Stream:
                 rows = _physical_rows(ordinals, [s for s in skipped if s > 0])
                 if progress is not None:
                     progress(min(handle.tell(), total), total)
-                yield batch.append_column("_row", pa.array(rows))
+                yield batch.rename_columns(names).append_column("_row", pa.array(rows))
         finally:
             handle.close()
 
-    schema = reader.schema.append(pa.field("_row", pa.int64()))
+    fields = [f.with_name(n) for f, n in zip(reader.schema, names, strict=True)]
+    schema = pa.schema([*fields, pa.field("_row", pa.int64())])
     return Stream(path, pa.RecordBatchReader.from_batches(schema, batches()), malformed)
 
 

@@ -1,4 +1,4 @@
-"""The input files netretain reads: columns, types, keys. Validation, docs and tests read this table."""
+"""The input files netretain reads: columns, types, keys. Validation, docs and tests read it."""
 
 from __future__ import annotations
 

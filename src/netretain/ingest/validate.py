@@ -63,8 +63,23 @@ def check_columns(spec: InputSpec, columns: list[str], file: str) -> tuple[str, 
 
 def _text(value: ir.Value) -> ir.StringValue:
     """Trimmed text with empty as null, whatever the staged type."""
-    text = value.cast("string").strip()
-    return ibis.ifelse(text == "", None, text)
+    return value.cast("string").strip().nullif("")  # NULLIF trims once; CASE trimmed twice
+
+
+# One accepted text form per type, checked before any cast: the engines' own parsers disagree
+# (PostgreSQL reads 'Jan 8 2024' as a date, DuckDB reads '1.5' as the integer 2, Spark reads
+# '2024-01-01T10' as a date), so only these forms reach try_cast and every engine agrees.
+TEXT_FORMS = {
+    "date": r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+    "money": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$",
+    "rate": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,2})?$",
+    "int": r"^[+-]?[0-9]{1,18}$",
+}
+
+
+def _from_text(text: ir.StringValue, form: str, to: str | dt.DataType) -> ir.Value:
+    """Text in its type's accepted form cast to `to` (NULL if the value is still out of range)."""
+    return ibis.ifelse(text.re_search(TEXT_FORMS[form]), text.try_cast(to), None)
 
 
 def _parse(column: Column, raw: ir.Value, reporting: str) -> ir.Value:
@@ -76,18 +91,18 @@ def _parse(column: Column, raw: ir.Value, reporting: str) -> ir.Value:
     if kind == "currency":
         return text.upper().fill_null(reporting)
     if kind == "date":
-        return raw.cast("date") if typed else text.try_cast("date")
+        return raw.cast("date") if typed else _from_text(text, "date", "date")
     if kind == "month":
         if typed and raw.type().is_temporal():
             return month_index(raw.cast("date"))
         valid = text.length() == 7
-        return ibis.ifelse(valid, month_index((text + "-01").try_cast("date")), None)
+        return ibis.ifelse(valid, month_index(_from_text(text + "-01", "date", "date")), None)
     if kind == "money":
-        return raw.cast(MONEY) if typed else text.try_cast(MONEY)
+        return raw.cast(MONEY) if typed else _from_text(text, "money", MONEY)
     if kind == "rate":
-        return raw.cast("float64") if typed else text.try_cast("float64")
+        return raw.cast("float64") if typed else _from_text(text, "rate", "float64")
     if kind == "int":
-        return raw.cast("int64") if typed else text.try_cast("int64")
+        return raw.cast("int64") if typed else _from_text(text, "int", "int64")
     raise ValueError(f"unknown column type {kind}")
 
 
@@ -118,6 +133,12 @@ def _row_checks(spec: InputSpec, t: ir.Table, raw: dict[str, ir.Value]) -> list[
     return checks + _kind_checks(spec.kind, t)
 
 
+def _blank(t: ir.Table, name: str) -> ir.BooleanValue:
+    """No text at all in the column (text that does not parse is reported as such, not missing)."""
+    raw = f"{RAW}{name}"
+    return _text(t[raw]).isnull() if raw in t.columns else ibis.literal(True)
+
+
 def _kind_checks(kind: str, t: ir.Table) -> list[Check]:
     if kind == "invoice_lines":
         recurring = t.type.isin(["subscription", "usage"])
@@ -130,12 +151,12 @@ def _kind_checks(kind: str, t: ir.Table) -> list[Check]:
             Check(
                 "service_start",
                 "required for subscription and usage lines",
-                recurring & t.service_start.isnull(),
+                recurring & _blank(t, "service_start"),
             ),
             Check(
                 "service_end",
                 "required for subscription and usage lines",
-                recurring & t.service_end.isnull(),
+                recurring & _blank(t, "service_end"),
             ),
             Check(
                 "service_end",

@@ -1,0 +1,136 @@
+"""Parquet input works like CSV; DataFrames too; customers only in revenue files exist (issue 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from netretain import Ledger, Reject
+from tests.conftest import Inputs, mrr_by_customer
+
+S = "subscription"
+LINES = [
+    ("L1", "C1", "2024-01-15", S, "2024-01-15", "2024-04-15", "300.00", "USD", "S1"),
+    ("L2", "C2", "2024-01-01", "usage", "2024-01-01", "2024-02-01", "45.50", "EUR", None),
+    ("L3", "C2", "2024-02-01", "one_time", None, None, "999.00", "EUR", None),
+    ("L4", "C3", "2024-02-15", S, "2024-02-15", "2024-03-01", "15.00", "USD", None),
+]
+RATES = [("2024-01", "EUR", "1.10")]
+# The ledger ends in 2024-02, the last month a recurring service period starts.
+EXPECTED = {
+    "C1": {"2024-01": "100", "2024-02": "100"},
+    "C2": {"2024-01": "50.05", "2024-02": "0"},  # EUR 45.50 x 1.10
+    "C3": {"2024-02": "29"},  # 15 days of February's 29: $15 is $29 a month
+}
+
+
+def expected() -> dict[str, dict[str, Decimal]]:
+    return {
+        c: {m: Decimal(v).quantize(Decimal("0.01")) for m, v in months.items()}
+        for c, months in EXPECTED.items()
+    }
+
+
+def date(text: str | None) -> dt.date | None:
+    return None if text is None else dt.date.fromisoformat(text)
+
+
+def typed_lines() -> pa.Table:
+    """LINES as a typed Arrow table: dates, DECIMAL(18,2) amounts, text ids."""
+    columns = list(zip(*LINES, strict=True))
+    return pa.table(
+        {
+            "line_id": pa.array(columns[0], pa.string()),
+            "customer_id": pa.array(columns[1], pa.string()),
+            "invoice_date": pa.array([date(d) for d in columns[2]], pa.date32()),
+            "type": pa.array(columns[3], pa.string()),
+            "service_start": pa.array([date(d) for d in columns[4]], pa.date32()),
+            "service_end": pa.array([date(d) for d in columns[5]], pa.date32()),
+            "amount": pa.array([Decimal(a) for a in columns[6]], pa.decimal128(18, 2)),
+            "currency": pa.array(columns[7], pa.string()),
+            "subscription_id": pa.array(columns[8], pa.string()),
+        }
+    )
+
+
+def stored_lines(ledger: Ledger) -> list[dict[str, Any]]:
+    rows = ledger.execute(ledger.table("input_invoice_lines")).to_pylist()
+    return sorted(({k: v for k, v in r.items() if k != "_file"} for r in rows), key=str)
+
+
+def test_typed_parquet_is_read_like_csv(inputs: Inputs) -> None:
+    from_csv = Ledger()
+    from_csv.ingest(invoice_lines=inputs.invoice_lines(LINES), fx_rates=inputs.fx_rates(RATES))
+    from_parquet = Ledger()
+    result = from_parquet.ingest(
+        invoice_lines=inputs.parquet("lines.parquet", typed_lines()),
+        fx_rates=inputs.fx_rates(RATES),
+    )
+    assert (result.accepted, result.rejected) == (5, 0)
+    assert mrr_by_customer(from_parquet) == mrr_by_customer(from_csv) == expected()
+    # Same rows stored, except that Parquet rows are numbered from 1 (a CSV's from 2).
+    csv_rows = stored_lines(from_csv)
+    for row in csv_rows:
+        row["_row"] -= 1
+    assert stored_lines(from_parquet) == csv_rows
+
+
+def test_parquet_text_columns_are_parsed_and_rejected_like_csv(
+    ledger: Ledger, inputs: Inputs
+) -> None:
+    text = pa.table(
+        {
+            "line_id": ["P1", "P2", "P3"],
+            "customer_id": ["C1", "C1", "C2"],
+            "type": [S, S, S],
+            "service_start": ["2024-01-01", "2024-01-01", "2024-01-01"],
+            "service_end": ["2024-02-01", "2024-02-01", "2024-02-01"],
+            "amount": ["10.00", "1O.00", "20.00"],
+        }
+    )
+    path = inputs.parquet("text.parquet", text)
+    result = ledger.ingest(invoice_lines=path)
+    reason = "not a number (use digits and a dot, e.g. 1200.50)"
+    assert result.rejects == [Reject(str(path), 2, "amount", reason, "1O.00")]
+    january = {c: m["2024-01"] for c, m in mrr_by_customer(ledger).items()}
+    assert january == {"C1": Decimal("10.00"), "C2": Decimal("20.00")}
+
+
+def test_ingest_frames_takes_dataframes(ledger: Ledger) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["F1", "F1", "F2"],
+            "month": ["2024-01", "2024-02", "2024-01"],
+            "mrr": ["100.00", "120.00", "80.00"],
+        }
+    )
+    result = ledger.ingest_frames(mrr=frame)
+    assert (result.accepted, result.rejected) == (3, 0)
+    assert mrr_by_customer(ledger) == {
+        "F1": {"2024-01": Decimal("100.00"), "2024-02": Decimal("120.00")},
+        "F2": {"2024-01": Decimal("80.00"), "2024-02": Decimal("0.00")},
+    }
+
+
+def test_customers_only_in_revenue_files_are_created_on_the_fly(
+    ledger: Ledger, inputs: Inputs
+) -> None:
+    customers = inputs.csv(
+        "customers.csv",
+        ("customer_id", "name", "segment"),
+        [("C1", "Acme", "Enterprise")],
+    )
+    ledger.ingest(customers=customers, invoice_lines=inputs.invoice_lines(LINES[:1] + LINES[3:]))
+    rows = ledger.execute(ledger.table("customers")).to_pylist()
+    by_id = {r["customer_id"]: r for r in rows}
+    assert set(by_id) == {"C1", "C3"}
+    assert (by_id["C1"]["name"], by_id["C1"]["segment"]) == ("Acme", "Enterprise")
+    assert (by_id["C3"]["name"], by_id["C3"]["segment"], by_id["C3"]["parent_id"]) == (
+        None,
+        None,
+        None,
+    )
