@@ -31,7 +31,6 @@ from netretain.engines.duckdb import DuckDBStore
 from netretain.ingest.pipeline import (
     IngestResult,
     Step,
-    ensure_tables,
     ingest,
     refused_rows_table,
 )
@@ -81,9 +80,12 @@ class Ledger(AnalysisViews):
             "fx_rates": fx_rates,
         }
         files = {kind: path for kind, path in given.items() if path is not None}
-        result = ingest(
-            self.store, files, reporting=self.currency, strict=strict, replace=replace, step=step
-        )
+        return self._ingest(files, strict=strict, replace=replace, step=step)
+
+    def _ingest(
+        self, files: dict[str, Any], labels: dict[str, str] | None = None, **options: Any
+    ) -> IngestResult:
+        result = ingest(self.store, files, reporting=self.currency, labels=labels, **options)
         self._sources = None
         return result
 
@@ -101,7 +103,8 @@ class Ledger(AnalysisViews):
                 )
                 paths[kind] = Path(tmp) / f"{kind}.parquet"
                 pq.write_table(table, paths[kind])
-            return self.ingest(strict=strict, replace=replace, **paths)
+            labels = {kind: f"frame:{kind}" for kind in paths}
+            return self._ingest(paths, labels, strict=strict, replace=replace)
 
     # reading ----------------------------------------------------------------------------------
     @property
@@ -165,7 +168,7 @@ class Ledger(AnalysisViews):
     def customer_history(
         self, customer_id: str | None = None, definition: Definition | None = None
     ) -> pa.Table:
-        """Per-customer monthly MRR and movements, with months as labels and money in cents."""
+        """Per-customer monthly MRR and movements: month_index and money in integer cents."""
         moves = self.movement_table(definition)
         if customer_id is not None:
             moves = moves.filter(moves.customer_id == customer_id)
@@ -231,7 +234,8 @@ class Ledger(AnalysisViews):
 
     def rejects(self, ingest_id: int | None = None) -> pa.Table:
         """Every kept reject: ingest, kind, file, row, column, reason, value."""
-        ensure_tables(self.store) if not self.store.has("rejects") else None
+        if not self.store.has("rejects"):
+            return pa.table({name: pa.array([], pa.string()) for name in REJECT_COLUMNS})
         t = self.store.table("rejects")
         if ingest_id is not None:
             t = t.filter(t.ingest_id == ingest_id)
@@ -264,6 +268,7 @@ class Ledger(AnalysisViews):
         return self.store.to_arrow(expr)
 
 
+REJECT_COLUMNS = ("ingest_id", "kind", "file", "row", "column", "reason", "value")
 MONEY_COLUMNS = {"mrr_cents": "mrr", "previous_cents": "previous_mrr"}
 
 

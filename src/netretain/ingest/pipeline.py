@@ -154,8 +154,13 @@ def ingest(
     strict: bool = False,
     replace: bool = False,
     step: Step | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> IngestResult:
-    """Ingest the named files (kind -> path) in one transaction and rebuild the ledger."""
+    """Ingest the named files (kind -> path) in one transaction and rebuild the ledger.
+
+    `labels` names a kind's input in rejects and the ingest log when its path means nothing to the
+    user (a data frame written to a temporary file).
+    """
     unknown = sorted(set(files) - set(SPECS))
     if unknown:
         raise IngestError(f"unknown input kind(s) {unknown}; known: {sorted(SPECS)}")
@@ -167,8 +172,11 @@ def ingest(
             if kind in files:
                 path = Path(files[kind])
                 progress = step(f"reading {path.name}") if step else None
+                label = (labels or {}).get(kind)
                 result.files.append(
-                    _ingest_file(store, kind, path, ingest_id, reporting, replace, progress, result)
+                    _ingest_file(
+                        store, kind, path, ingest_id, reporting, replace, progress, result, label
+                    )
                 )
         if strict and result.rejected:
             shown = "\n".join(f"  {r}" for r in result.rejects[:20])
@@ -198,9 +206,11 @@ def _ingest_file(
     replace: bool,
     progress: Progress | None,
     result: IngestResult,
+    label: str | None = None,
 ) -> FileResult:
     spec = SPECS[kind]
-    outcome = FileResult(kind, str(path))
+    label = label or str(path)
+    outcome = FileResult(kind, label)
     sha = file_sha256(path)
     ingests = store.table("ingests")
     seen = ingests.filter((ingests.kind == kind) & (ingests.sha256 == sha)).count()
@@ -209,24 +219,24 @@ def _ingest_file(
         outcome.skipped = True
         return outcome
     if not path.exists():
-        raise IngestError(f"{path}: no such file", file=str(path))
+        raise IngestError(f"{path}: no such file", file=label)
     stream = store.stage_file(path, f"_stage_{kind}", progress)
-    checked = v.validate(spec, stream.table, file=str(path), reporting=reporting)
+    checked = v.validate(spec, stream.table, file=label, reporting=reporting)
     checked = _with_rate_check(store, kind, checked, reporting)
     flagged = store.temp(f"_flagged_{kind}", checked.table)
     checked = v.Validated(flagged, checked.checks, checked.extra)
-    rejects = v.reject_records(flagged.filter(checked.any_failed), checked.checks, str(path))
+    rejects = v.reject_records(flagged.filter(checked.any_failed), checked.checks, label)
     classified = _classify(store, spec, checked, ingest_id)
-    conflicts = _conflicts(classified, spec, str(path), replace)
+    conflicts = _conflicts(classified, spec, label, replace)
     all_rejects = ibis.union(rejects, conflicts, distinct=False)
     if stream.malformed:
         all_rejects = ibis.union(all_rejects, _malformed(stream.malformed), distinct=False)
     all_rejects = store.temp(f"_rejects_{kind}", all_rejects)
-    _store_rows(store, spec, classified, replace, ingest_id, str(path), outcome)
+    _store_rows(store, spec, classified, replace, ingest_id, label, outcome)
     _store_rejects(store, kind, all_rejects, ingest_id, outcome, result)
     if outcome.rejected:
-        _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, str(path))
-    _record(store, ingest_id, kind, str(path), sha, outcome)
+        _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, label)
+    _record(store, ingest_id, kind, label, sha, outcome)
     return outcome
 
 
