@@ -152,3 +152,26 @@ def test_parent_accounts_roll_up_with_the_parents_attributes(tmp_path):
     own = definition(window_months=2)
     flat = by_key(ledger.segments(by="segment", as_of="2024-03", definition=own).rows, "segment")
     assert flat[("SMB",)]["starting_mrr"] == Decimal("150.00")  # K counted as itself
+
+
+def test_an_attribute_named_like_an_output_field_is_refused() -> None:
+    import pandas as pd
+
+    from netretain import Ledger, LedgerError
+
+    ledger = Ledger()
+    ledger.ingest_frames(
+        customers=pd.DataFrame({"customer_id": ["A"], "ndr": ["high"]}),
+        invoice_lines=pd.DataFrame(
+            {
+                "line_id": ["1"],
+                "customer_id": ["A"],
+                "type": ["subscription"],
+                "service_start": ["2024-01-01"],
+                "service_end": ["2025-01-01"],
+                "amount": ["1200.00"],
+            }
+        ),
+    )
+    with pytest.raises(LedgerError, match="ndr share a name with an output field"):
+        ledger.segments(by=["ndr"])

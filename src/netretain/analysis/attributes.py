@@ -50,6 +50,38 @@ def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name.strip() for name in items if name.strip()))
 
 
+# Keys the analysis views write next to the attribute values: an attribute may not take their name.
+OUTPUT_KEYS = frozenset(
+    {
+        "as_of",
+        "definition",
+        "currency",
+        "ndr",
+        "gdr",
+        "logo_retention",
+        "starting_mrr",
+        "ending_mrr",
+        "expansion_mrr",
+        "contraction_mrr",
+        "churned_mrr",
+        "customers_start",
+        "customers_retained",
+        "small",
+        "steps",
+        "total",
+        "movement",
+        "months",
+        "message",
+        "segment_ndr",
+        "amount",
+        "placement",
+        "benchmark",
+        "source",
+        "note",
+    }
+)
+
+
 def available(sources: Sources) -> tuple[str, ...]:
     """Every attribute a segment view can group by on this ledger."""
     columns = [c for c in sources.customers.columns if c not in NOT_ATTRIBUTES]
@@ -58,6 +90,12 @@ def available(sources: Sources) -> tuple[str, ...]:
 
 def check(sources: Sources, by: Sequence[str]) -> None:
     """Refuse unknown attributes, naming the ones this ledger has."""
+    clashing = [name for name in by if name in OUTPUT_KEYS]
+    if clashing:
+        raise LedgerError(
+            f"attribute(s) {', '.join(clashing)} share a name with an output field; rename the "
+            "column in your customers file (e.g. customer_segment) and ingest it again"
+        )
     known = available(sources)
     unknown = [name for name in by if name not in known]
     if unknown:

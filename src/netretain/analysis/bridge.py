@@ -42,7 +42,7 @@ class Bridge:
         """The waterfall: each step's signed amount and the running total after it."""
         out, running = [], Decimal("0.00")
         for label, name, sign in STEPS:
-            amount = sign * getattr(self.retention, name)
+            amount = sign * getattr(self.retention, name) or Decimal("0.00")  # never -0
             running += amount
             out.append({"step": label, "amount": amount, "running": running})
         ending = self.retention.ending_mrr
