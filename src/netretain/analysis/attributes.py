@@ -25,6 +25,7 @@ from netretain.core.arith import month_index
 from netretain.core.errors import LedgerError
 from netretain.core.ledger import Sources, roll_up_to_parent
 from netretain.core.metrics import Enrich
+from netretain.core.results import RETENTION_KEYS
 from netretain.definitions.model import Definition
 
 NONE = "(none)"
@@ -53,31 +54,9 @@ def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
 # Keys the analysis views write next to the attribute values: an attribute may not take their name.
 OUTPUT_KEYS = frozenset(
     {
-        "as_of",
-        "definition",
-        "currency",
-        "ndr",
-        "gdr",
-        "logo_retention",
-        "starting_mrr",
-        "ending_mrr",
-        "expansion_mrr",
-        "contraction_mrr",
-        "churned_mrr",
-        "customers_start",
-        "customers_retained",
-        "small",
-        "steps",
-        "total",
-        "movement",
-        "months",
-        "message",
-        "segment_ndr",
-        "amount",
-        "placement",
-        "benchmark",
-        "source",
-        "note",
+        *RETENTION_KEYS,
+        *("as_of", "definition", "currency", "small", "steps", "total", "movement", "months"),
+        *("message", "segment_ndr", "amount", "placement", "benchmark", "source", "note"),
     }
 )
 

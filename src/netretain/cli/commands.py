@@ -8,25 +8,14 @@ from netretain.api import Ledger
 from netretain.cli import options as opt
 from netretain.cli.progress import steps
 from netretain.cli.render import Format, cell, console, emit, err_console, table, write_csv
-from netretain.core.results import Report, money
+from netretain.core.results import RETENTION_KEYS, Report, money
 from netretain.definitions import resolve
 
 MOVEMENT_NAMES = ("new", "expansion", "contraction", "churn", "reactivation")
 MONTH_COLUMNS = ("month", "mrr", "customers", *MOVEMENT_NAMES)
 CUSTOMER_COLUMNS = ("customer_id", "month", "mrr", "previous_mrr", *MOVEMENT_NAMES)
 REJECT_COLUMNS = ("ingest_id", "kind", "file", "row", "column", "reason", "value")
-HEADLINE = (
-    "ndr",
-    "gdr",
-    "logo_retention",
-    "starting_mrr",
-    "ending_mrr",
-    "expansion_mrr",
-    "contraction_mrr",
-    "churned_mrr",
-    "customers_start",
-    "customers_retained",
-)
+HEADLINE = RETENTION_KEYS
 
 # A missing input file is a usage error (exit 2, naming it), not a traceback from hashing it.
 INPUT_FILE = dict(exists=True, dir_okay=False, readable=True)

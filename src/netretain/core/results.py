@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -85,6 +85,10 @@ class Retention:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# The report's headline keys, in order: what every retention row (report, trend, segment) holds.
+RETENTION_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Retention))
 
 
 @dataclass(frozen=True)
