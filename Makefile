@@ -19,15 +19,15 @@ demo: install
 	$(BIN)/netretain demo --db demo.duckdb
 
 test: dev
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/python -m pytest
 
 lint: dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
 
 format: dev
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff format src tests $(wildcard benchmarks)
 
 bench: dev
 	$(BIN)/python -m benchmarks.run

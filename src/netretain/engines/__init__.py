@@ -1,8 +1,9 @@
 """Where a ledger lives: DuckDB (default), Spark or PostgreSQL, behind one `Store` protocol.
 
+    >>> from netretain import Ledger
     >>> from netretain.engines import open_store
     >>> store = open_store("spark", warehouse="ledger-warehouse")
-    >>> Ledger(store=store).ingest(invoice_lines="invoice_lines.parquet", ...)
+    >>> Ledger(store=store).ingest(invoice_lines="invoice_lines.parquet", fx_rates="fx.csv")
 
 Settings come from the arguments, else from NETRETAIN_ENGINE, NETRETAIN_SPARK_MASTER,
 NETRETAIN_WAREHOUSE, NETRETAIN_POSTGRES_URL and NETRETAIN_SCHEMA. Engine packages are imported only
@@ -24,7 +25,7 @@ DEFAULT_SCHEMA = "netretain"
 
 
 def _setting(given: str | Path | None, variable: str, default: str | None) -> str | None:
-    """A flag wins; then the environment; then the default (a given default flag counts as unset)."""
+    """A flag wins, then the environment, then the default (a flag left at its default is unset)."""
     if given is not None and str(given) != (default or ""):
         return str(given)
     return os.environ.get(variable) or (str(given) if given is not None else default)
@@ -51,13 +52,23 @@ def open_store(
 
         return DuckDBStore(db if db is not None else ":memory:")
     if name == "spark":
-        from netretain.engines.spark import SparkStore
+        try:
+            from netretain.engines.spark import SparkStore
+        except ImportError:
+            raise EngineError(
+                "Spark support is not installed: pip install 'netretain[spark]' (needs Java 17)"
+            ) from None
 
         master = _setting(spark_master, "NETRETAIN_SPARK_MASTER", DEFAULT_SPARK_MASTER)
         place = _setting(warehouse, "NETRETAIN_WAREHOUSE", DEFAULT_WAREHOUSE)
         return SparkStore(place or DEFAULT_WAREHOUSE, master=master or DEFAULT_SPARK_MASTER)
     if name == "postgres":
-        from netretain.engines.postgres import PostgresStore
+        try:
+            from netretain.engines.postgres import PostgresStore
+        except ImportError:
+            raise EngineError(
+                "PostgreSQL support is not installed: pip install 'netretain[postgres]'"
+            ) from None
 
         url = _setting(postgres_url, "NETRETAIN_POSTGRES_URL", None)
         if not url:
@@ -65,7 +76,9 @@ def open_store(
                 "the postgres engine needs a server: pass --postgres-url "
                 "postgresql://USER@HOST:5432/DB or set NETRETAIN_POSTGRES_URL"
             )
-        return PostgresStore(url, schema=_setting(schema, "NETRETAIN_SCHEMA", DEFAULT_SCHEMA) or DEFAULT_SCHEMA)
+        return PostgresStore(
+            url, schema=_setting(schema, "NETRETAIN_SCHEMA", DEFAULT_SCHEMA) or DEFAULT_SCHEMA
+        )
     raise EngineError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
 
 
