@@ -1,0 +1,119 @@
+"""Store behaviour beyond parity: atomic ingests, opening engines, PostgreSQL's safe casts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from netretain import Ledger
+from netretain.core.errors import EngineError, IngestError
+from netretain.core.tables import literal_table
+from netretain.engines import open_store
+from netretain.engines.spark import SparkStore
+from netretain.engines.warehouse import DATA
+from tests import servers
+from tests.engines.conftest import ENGINES, HEADER
+
+
+def counts(ledger: Ledger) -> dict[str, int]:
+    names = ["input_invoice_lines", "rejects", "ingests", "mrr"]
+    return {n: ledger.execute(ledger.table(n).count().as_table()).to_pylist()[0] for n in names}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_failed_ingest_changes_nothing(
+    engine: str, csv_results: dict[str, Any], tmp_path: Path
+) -> None:
+    """--strict fails after the file's rows were written and before the rebuild: all rolled back."""
+    _, ledger = csv_results[engine]
+    path = tmp_path / "more_lines.csv"
+    path.write_text(
+        f"{HEADER}\n"
+        "N1,C0000001,2024-03-01,subscription,2024-03-01,2024-04-01,99.00,USD,1,p,\n"
+        "N2,C0000001,2024-03-01,subscription,2024-03-01,2024-04-01,12;5,USD,1,p,\n"
+    )
+    before = counts(ledger)
+    store = ledger.store
+    manifest = store.warehouse.read().to_json() if isinstance(store, SparkStore) else None
+    with pytest.raises(IngestError, match="--strict"):
+        ledger.ingest(invoice_lines=path, strict=True)
+    assert counts(ledger) == before
+    if isinstance(store, SparkStore):
+        assert store.warehouse.read().to_json() == manifest
+        on_disk = {f"{DATA}/{p.name}" for p in (store.warehouse.root / DATA).iterdir()}
+        assert on_disk == store.warehouse.read().referenced()
+
+
+def test_spark_refuses_a_commit_over_another_writer(spark: Any, tmp_path: Path) -> None:
+    first, second = (SparkStore(tmp_path, session=spark) for _ in range(2))
+    with pytest.raises(EngineError, match="another process"), first.transaction():
+        first.replace("t", literal_table({"n": [1]}, {"n": "int64"}))
+        second.replace("t", literal_table({"n": [2]}, {"n": "int64"}))
+    assert first.warehouse.read().generation == 1
+    assert first.to_arrow(first.table("t")).to_pylist() == [{"n": 2}]
+    assert len(list((tmp_path / DATA).iterdir())) == 1
+
+
+def test_open_store_reads_flags_then_environment(
+    monkeypatch: pytest.MonkeyPatch, pg_server: servers.PostgresServer, tmp_path: Path, spark: Any
+) -> None:
+    monkeypatch.setenv("NETRETAIN_POSTGRES_URL", "postgresql://nobody@127.0.0.1:1/none")
+    store = open_store("postgres", postgres_url=pg_server.url, schema="flags_win")
+    assert store.name == "postgres" and store.has("nothing_here") is False
+    monkeypatch.setenv("NETRETAIN_ENGINE", "spark")
+    monkeypatch.setenv("NETRETAIN_WAREHOUSE", str(tmp_path / "from-env"))
+    store = open_store()
+    assert store.name == "spark" and store.warehouse.root == tmp_path / "from-env"
+
+
+def test_open_store_errors_say_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NETRETAIN_POSTGRES_URL", raising=False)
+    with pytest.raises(EngineError, match="unknown engine 'oracle'"):
+        open_store("oracle")
+    with pytest.raises(EngineError, match="--postgres-url"):
+        open_store("postgres")
+    url = f"postgresql://me:secret@127.0.0.1:{servers.free_port()}/db"
+    with pytest.raises(EngineError, match=r"cannot reach PostgreSQL .*Start the server") as caught:
+        open_store("postgres", postgres_url=url)
+    assert "secret" not in str(caught.value)
+    for engine, extra in (("spark", "spark"), ("postgres", "postgres")):
+        monkeypatch.setitem(sys.modules, f"netretain.engines.{engine}", None)  # as if not installed
+        with pytest.raises(EngineError, match=rf"pip install 'netretain\[{extra}\]'"):
+            open_store(engine, postgres_url=url)
+
+
+CASTS = [
+    ("nr_try_date('2024-02-29')", dt.date(2024, 2, 29)),
+    ("nr_try_date('2023-02-29')", None),
+    ("nr_try_date('2024-04-31')", None),
+    ("nr_try_date('0000-01-01')", None),
+    ("nr_try_date('Jan 8 2024')", None),
+    ("nr_try_int8(' -42 ')", -42),
+    ("nr_try_int8('1.0')", None),
+    ("nr_try_int8('9999999999999999999')", None),
+    ("nr_try_numeric('1.005', 18, 2)", Decimal("1.01")),
+    ("nr_try_numeric('-2.675', 18, 2)", Decimal("-2.68")),
+    ("nr_try_numeric('12345678901234567', 18, 2)", None),
+    ("nr_try_numeric('12,5x', 18, 2)", None),
+    ("nr_try_float8('1.5e3')", 1500.0),
+    ("nr_try_float8('1e400')", None),
+    ("nr_try_float8('abc')", None),
+    ('nr_csv_fields(\'a,"b,c",,"d""e",\')', ["a", "b,c", "", 'd"e', ""]),
+    ("nr_csv_fields('x,ab\"c')", ["x", 'ab"c']),
+    ("nr_csv_fields('x,\"open')", None),
+]
+
+
+def test_postgres_safe_casts_never_raise(pg_server: servers.PostgresServer) -> None:
+    store = open_store("postgres", postgres_url=pg_server.url, schema="casts")
+    assert store.name == "postgres"
+    with psycopg.connect(pg_server.url, autocommit=True) as con:
+        con.execute("SET search_path TO casts")
+        for sql, expected in CASTS:
+            assert con.execute(f"SELECT {sql}").fetchone()[0] == expected, sql
