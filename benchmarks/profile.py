@@ -1,0 +1,116 @@
+"""Where netretain's time goes, recorded during every ingest+reports run at no measurable cost.
+
+Each call the pipeline makes to its store (stage a file, materialise a temp table, append, replace a
+derived table, run a query) is timed and put in a stage: hashing, staging, validation,
+classification, storing rows, each rebuilt table; each report query is timed as a whole.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from netretain import Ledger
+from netretain.ingest import pipeline
+
+Stages = dict[str, float]
+
+STAGE_OF_TABLE = {
+    "_flagged_": "ingest: validation",
+    "_rejects_": "ingest: validation (rejects)",
+    "_classified_": "ingest: classification",
+    "input_": "ingest: storing rows",
+    "rejects": "ingest: storing rows",
+    "ingests": "ingest: storing rows",
+    "_kept_": "ingest: storing rows",
+    "corrections": "ingest: storing rows",
+}
+REBUILD = (
+    "revenue_lines",
+    "fx_monthly",
+    "customers",
+    "mrr_components",
+    "mrr",
+    "movements",
+    "ledger_meta",
+)
+METHODS = ("stage_file", "temp", "append", "replace", "to_arrow")
+
+
+def stage_of(method: str, label: str) -> str:
+    """The ingest stage a store call belongs to, from the method and its table."""
+    if method == "stage_file":
+        return "ingest: staging (read file)"
+    if method == "hash":
+        return "ingest: hashing files"
+    if method == "replace" and label in REBUILD:
+        return f"rebuild: {label}"
+    for prefix, stage in STAGE_OF_TABLE.items():
+        if label.startswith(prefix):
+            return stage
+    if method == "to_arrow":
+        return "ingest: small queries"
+    return f"ingest: {method} {label}"
+
+
+class Recorder:
+    """Sums seconds per stage: store calls during ingest, whole queries during the report."""
+
+    def __init__(self) -> None:
+        self.seconds: Stages = defaultdict(float)
+        self._phase: str | None = None
+        self._since = 0.0
+        self._depth = 0
+
+    def wrap(self, method: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        """A timed version of `call`; nested calls count once, in the outermost stage."""
+
+        @functools.wraps(call)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self._depth or self._phase is not None:
+                return call(*args, **kwargs)
+            label = args[0] if args and isinstance(args[0], str) else ""
+            self._depth += 1
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self._depth -= 1
+                self.seconds[stage_of(method, label)] += time.perf_counter() - started
+
+        return timed
+
+    def attach(self, ledger: Ledger) -> Ledger:
+        """Time every store call of this ledger."""
+        for method in METHODS:
+            setattr(ledger.store, method, self.wrap(method, getattr(ledger.store, method)))
+        return ledger
+
+    def step(self, name: str | None) -> None:
+        """Start timing a report query as a whole (None ends the last one)."""
+        now = time.perf_counter()
+        if self._phase is not None:
+            self.seconds[self._phase] += now - self._since
+        self._phase, self._since = name, now
+
+    def finish(self, ingest_seconds: float) -> Stages:
+        """Seconds per stage, with the ingest time no store call accounts for as `other`."""
+        stages = dict(self.seconds)
+        counted = sum(v for k, v in stages.items() if k.startswith(("ingest", "rebuild")))
+        stages["ingest: other (Python, Ibis compile)"] = max(ingest_seconds - counted, 0.0)
+        return stages
+
+
+@contextmanager
+def hashing_timed(recorder: Recorder) -> Iterator[None]:
+    """Also time the ingest's file hashing."""
+    original = pipeline.file_sha256
+    pipeline.file_sha256 = recorder.wrap("hash", original)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        pipeline.file_sha256 = original  # type: ignore[assignment]

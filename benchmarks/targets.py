@@ -1,0 +1,102 @@
+"""The issue's performance targets at 1M customers x 36 months, and whether a run met them."""
+
+from __future__ import annotations
+
+from benchmarks.suite import GIB, SizeResult
+
+TARGET_SIZE = 1_000_000
+LINEAR_FROM = 100_000
+MEMORY_CAP = 4 * GIB
+NEAR_LINEAR = 1.25  # time may grow at most 1.25x faster than the rows
+
+
+def ratios(result: SizeResult) -> dict[str, float]:
+    """netretain against the baselines at one size (only the pairs that were measured)."""
+    m = result.measurements
+    full, reports = m.get("netretain ingest+reports"), m.get("netretain reports")
+    sql, pandas, again = m.get("DuckDB SQL"), m.get("pandas"), m.get("netretain re-ingest")
+    out: dict[str, float] = {}
+    if reports and sql:
+        out["reports_vs_sql"] = reports.seconds / sql.seconds
+    if full and sql:
+        out["ingest_reports_vs_sql"] = full.seconds / sql.seconds
+    if full and pandas:
+        out["pandas_vs_netretain"] = pandas.seconds / full.seconds
+        out["memory_vs_pandas"] = full.peak_bytes / pandas.peak_bytes
+    if full and again:
+        out["reingest_vs_ingest"] = again.seconds / full.seconds
+    return out
+
+
+def _row(name: str, measured: str, met: bool | None) -> str:
+    verdict = "not measured" if met is None else ("**met**" if met else "**not met**")
+    return f"| {name} | {measured} | {verdict} |"
+
+
+def table(results: list[SizeResult]) -> list[str]:
+    """One row per target: what was measured and met / not met."""
+    by_size = {r.dataset.customers: r for r in results}
+    target = by_size.get(TARGET_SIZE)
+    lines = ["| target | measured | verdict |", "|---|---|---|"]
+    if target is None:
+        return [*lines, _row("all targets", "1M was not part of this run", None)]
+    r = ratios(target)
+    m = target.measurements
+    full = m.get("netretain ingest+reports")
+    checks: list[tuple[str, str, bool | None]] = []
+    if "reports_vs_sql" in r:
+        checks.append(
+            (
+                "reports on an ingested ledger ≤ 1.5x hand DuckDB SQL",
+                f"{r['reports_vs_sql']:.2f}x ({m['netretain reports'].seconds:.1f} s vs "
+                f"{m['DuckDB SQL'].seconds:.1f} s)",
+                r["reports_vs_sql"] <= 1.5,
+            )
+        )
+    if full and "ingest_reports_vs_sql" in r:
+        checks.append(
+            (
+                "ingest + reports ≤ 3x hand DuckDB SQL",
+                f"{r['ingest_reports_vs_sql']:.2f}x ({full.seconds:.0f} s vs "
+                f"{m['DuckDB SQL'].seconds:.1f} s)",
+                r["ingest_reports_vs_sql"] <= 3.0,
+            )
+        )
+    pandas = m.get("pandas")
+    if full and pandas:
+        speed = r["pandas_vs_netretain"]
+        faster = f"{speed:.1f}x faster" if speed >= 1 else f"{1 / speed:.1f}x slower"
+        checks.append(
+            (
+                "≥ 5x faster than pandas (ingest + reports)",
+                f"pandas {pandas.seconds:.0f} s, netretain {full.seconds:.0f} s: "
+                f"netretain {faster}",
+                speed >= 5.0,
+            )
+        )
+        checks.append(
+            (
+                "< 1/4 of pandas' peak memory",
+                f"netretain {full.peak_bytes / GIB:.1f} GiB, "
+                f"pandas {pandas.peak_bytes / GIB:.1f} GiB ({r['memory_vs_pandas']:.2f}x)",
+                r["memory_vs_pandas"] < 0.25,
+            )
+        )
+    if full:
+        peak = max(
+            x.peak_bytes for k, x in m.items() if k.startswith("netretain") and "Spark" not in k
+        )
+        checks.append(("netretain peak memory < 4 GiB", f"{peak / GIB:.2f} GiB", peak < MEMORY_CAP))
+    small = by_size.get(LINEAR_FROM)
+    if full and small and "netretain ingest+reports" in small.measurements:
+        before = small.measurements["netretain ingest+reports"]
+        growth = (full.seconds / before.seconds) / (target.invoice_lines / small.invoice_lines)
+        checks.append(
+            (
+                "near-linear growth 100k → 1M (time grows ≤ 1.25x faster than rows)",
+                f"time x{full.seconds / before.seconds:.1f} for rows "
+                f"x{target.invoice_lines / small.invoice_lines:.1f} (growth factor {growth:.2f})",
+                growth <= NEAR_LINEAR,
+            )
+        )
+    return lines + [_row(*c) for c in checks]
