@@ -5,9 +5,9 @@ from contextlib import contextmanager
 
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
     Progress,
     SpinnerColumn,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -18,7 +18,8 @@ from netretain.ingest.pipeline import Step
 
 @contextmanager
 def steps(enabled: bool = True) -> Iterator[Step | None]:
-    """A step callback that shows one bar per file read and a spinner for the ledger build."""
+    """A step callback that shows one bar per step: reading, checking and storing each file, then
+    building the ledger; each bar follows the engine's own progress where it reports one."""
     if not enabled:
         yield None
         return
@@ -26,7 +27,7 @@ def steps(enabled: bool = True) -> Iterator[Step | None]:
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
         console=err_console,
         transient=False,

@@ -6,7 +6,7 @@ Each engine implements this once; the metric pipeline above it is the same Ibis 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -72,6 +72,16 @@ class Store(Protocol):
     def drop(self, table: str) -> None:
         """Remove a table if it exists."""
         ...
+
+    def watching(self, progress: Progress | None) -> AbstractContextManager[None]:
+        """Report how far the engine is through each statement run inside, where it can tell."""
+        ...
+
+
+@contextmanager
+def unwatched(progress: Progress | None) -> Iterator[None]:
+    """`Store.watching` for an engine that cannot tell how far a statement is."""
+    yield
 
 
 def batches_of(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from netretain.engines.base import Progress, Staged
-from netretain.ingest.readers import open_stream
+from netretain.ingest.readers import file_format, open_stream
+
+POLL_SECONDS = 0.2
 
 
 class DuckDBStore:
@@ -61,8 +64,23 @@ class DuckDBStore:
             self.con.insert(table, aligned)
 
     def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
+        if file_format(path) == "parquet":
+            return Staged(self._parquet_view(path, table, progress))
         stream = open_stream(path, progress)
         return Staged(self.stage(stream.reader, table), stream.malformed)
+
+    def _parquet_view(self, path: Path, table: str, progress: Progress | None) -> ir.Table:
+        """A Parquet file as a view: DuckDB reads it where it lies, in parallel, on every pass."""
+        literal = str(path).replace("'", "''")
+        self.raw.execute(
+            f'CREATE OR REPLACE TEMP VIEW "{table}" AS '
+            "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row "
+            f"FROM read_parquet('{literal}', file_row_number = true)"
+        )
+        if progress is not None:
+            size = path.stat().st_size
+            progress(size, size)
+        return self.con.table(table)
 
     def stage(self, reader: pa.RecordBatchReader, table: str) -> ir.Table:
         """Load Arrow batches into a temp table; DuckDB scans them as they stream."""
@@ -99,8 +117,37 @@ class DuckDBStore:
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         return self.con.to_pyarrow(expr)
 
+    @contextmanager
+    def watching(self, progress: Progress | None) -> Iterator[None]:
+        """Poll DuckDB's progress of the running statement (per mille) while inside."""
+        if progress is None:
+            yield
+            return
+        self.raw.execute("SET enable_progress_bar = true")
+        self.raw.execute("SET enable_progress_bar_print = false")
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(POLL_SECONDS):
+                percent = self.raw.query_progress()
+                if percent >= 0:
+                    progress(int(percent * 10), 1000)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        try:
+            yield
+        finally:
+            done.set()
+            poller.join()
+            progress(1000, 1000)
+
     def drop(self, table: str) -> None:
-        self.raw.execute(f'DROP TABLE IF EXISTS "{table}"')
+        kind = self.raw.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchall()
+        what = "VIEW" if kind and kind[0][0] == "VIEW" else "TABLE"
+        self.raw.execute(f'DROP {what} IF EXISTS "{table}"')
 
     def close(self) -> None:
         self.con.disconnect()

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from netretain.core.errors import EngineError, IngestError, Reject, UnsupportedError
-from netretain.engines.base import Progress, Staged
+from netretain.engines.base import Progress, Staged, unwatched
 from netretain.engines.postgres_sql import FUNCTIONS, compiler
 from netretain.ingest.readers import csv_header, file_format, open_stream
 
@@ -202,6 +202,8 @@ class PostgresStore:
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         with _named_errors():
             return self.con.to_pyarrow(expr)
+
+    watching = staticmethod(unwatched)  # no per-statement progress from this engine
 
     def drop(self, table: str) -> None:
         self._sql(f"DROP TABLE IF EXISTS {quote(table)}")

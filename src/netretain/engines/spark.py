@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from ibis.backends.pyspark.datatypes import PySparkSchema
 
 from netretain.core.errors import EngineError, UnsupportedError
-from netretain.engines.base import Progress, Staged
+from netretain.engines.base import Progress, Staged, unwatched
 from netretain.engines.warehouse import Manifest, TableEntry, Warehouse
 from netretain.ingest.readers import file_format
 
@@ -199,6 +199,8 @@ class SparkStore:
         result = self.dataframe(table).toArrow()
         result = result.rename_columns(table.columns).cast(table.schema().to_pyarrow())
         return expr.__pyarrow_result__(result)
+
+    watching = staticmethod(unwatched)  # no per-statement progress from this engine
 
     def drop(self, table: str) -> None:
         if table in self._temps:

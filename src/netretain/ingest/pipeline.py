@@ -9,7 +9,8 @@ leaves the ledger as it was.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from netretain.core.errors import IngestError, Reject
 from netretain.core.tables import empty_table, literal_table
 from netretain.engines.base import Progress, Store
 from netretain.ingest import validate as v
+from netretain.ingest.classify import Classified, classify, key_columns, key_text
+from netretain.ingest.classify import conflicts as classify_conflicts
 from netretain.ingest.schema import INGEST_ORDER, SPECS, InputSpec
 
 Step = Callable[[str], Progress | None]  # a step's name -> its progress callback
@@ -171,11 +174,10 @@ def ingest(
         for kind in INGEST_ORDER:
             if kind in files:
                 path = Path(files[kind])
-                progress = step(f"reading {path.name}") if step else None
                 label = (labels or {}).get(kind)
                 result.files.append(
                     _ingest_file(
-                        store, kind, path, ingest_id, reporting, replace, progress, result, label
+                        store, kind, path, ingest_id, reporting, replace, step, result, label
                     )
                 )
         if strict and result.rejected:
@@ -185,10 +187,16 @@ def ingest(
                 rejects=tuple(result.rejects),
             )
         if result.changed or not store.has("mrr"):
-            if step:
-                step("building the ledger")
-            build.rebuild(store, reporting)
+            with _phase(store, step, "building the ledger"):
+                build.rebuild(store, reporting)
     return result
+
+
+@contextmanager
+def _phase(store: Store, step: Step | None, name: str) -> Iterator[None]:
+    """A named step whose bar follows the engine's progress through each statement."""
+    with store.watching(step(name) if step else None):
+        yield
 
 
 def _next_id(store: Store) -> int:
@@ -204,7 +212,7 @@ def _ingest_file(
     ingest_id: int,
     reporting: str,
     replace: bool,
-    progress: Progress | None,
+    step: Step | None,
     result: IngestResult,
     label: str | None = None,
 ) -> FileResult:
@@ -220,23 +228,35 @@ def _ingest_file(
         return outcome
     if not path.exists():
         raise IngestError(f"{path}: no such file", file=label)
-    stream = store.stage_file(path, f"_stage_{kind}", progress)
+    stream = store.stage_file(
+        path, f"_stage_{kind}", step(f"reading {path.name}") if step else None
+    )
     checked = v.validate(spec, stream.table, file=label, reporting=reporting)
     checked = _with_rate_check(store, kind, checked, reporting)
-    flagged = store.temp(f"_flagged_{kind}", checked.table)
-    checked = v.Validated(flagged, checked.checks, checked.extra)
-    rejects = v.reject_records(flagged.filter(checked.any_failed), checked.checks, label)
-    classified = _classify(store, spec, checked, ingest_id)
-    conflicts = _conflicts(classified, spec, label, replace)
-    all_rejects = ibis.union(rejects, conflicts, distinct=False)
-    if stream.malformed:
-        all_rejects = ibis.union(all_rejects, _malformed(stream.malformed), distinct=False)
-    all_rejects = store.temp(f"_rejects_{kind}", all_rejects)
-    _store_rows(store, spec, classified, replace, ingest_id, label, outcome)
-    _store_rejects(store, kind, all_rejects, ingest_id, outcome, result)
-    if outcome.rejected:
-        _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, label)
-    _record(store, ingest_id, kind, label, sha, outcome)
+    with _phase(store, step, f"checking {path.name}"):
+        # only failed rows are materialised: checking twice is cheaper than writing every row
+        failed = store.temp(f"_failed_{kind}", checked.table.filter(checked.any_failed))
+        good_rows = _count(store, stream.table) - _count(store, failed)
+    with _phase(store, step, f"comparing {path.name} with the ledger"):
+        classified = classify(store, spec, v.good_rows(checked, spec), checked.extra)
+    with _phase(store, step, f"storing {path.name}"):
+        raw = v.raw_values(stream.table, failed.select("_row"))
+        rejects = v.reject_records(
+            failed.join(raw, failed._row == raw._raw_row), checked.checks, label
+        )
+        all_rejects = ibis.union(
+            rejects, classify_conflicts(classified, spec, label, replace), distinct=False
+        )
+        if stream.malformed:
+            all_rejects = ibis.union(all_rejects, _malformed(stream.malformed), distinct=False)
+        all_rejects = store.temp(f"_rejects_{kind}", all_rejects)
+        _store_rows(store, spec, classified, good_rows, replace, ingest_id, label, outcome)
+        _store_rejects(store, kind, all_rejects, ingest_id, outcome, result)
+        if outcome.rejected:
+            _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, label)
+        _record(store, ingest_id, kind, label, sha, outcome)
+    for scratch in ("_stage_", "_failed_", "_compare_", "_classified_", "_rejects_"):
+        store.drop(f"{scratch}{kind}")  # each file's scratch tables go before the next is read
     return outcome
 
 
@@ -281,73 +301,6 @@ def _with_rate_check(store: Store, kind: str, checked: v.Validated, reporting: s
     return v.Validated(table, checked.checks + extra, checked.extra)
 
 
-def _classify(store: Store, spec: InputSpec, checked: v.Validated, ingest_id: int) -> ir.Table:
-    """Good rows, each with its fate: new, repeat, conflict in file, changed or unchanged."""
-    good = v.good_rows(checked, spec)
-    columns = v.stored_columns(spec, checked.extra)
-    key = ["month_index" if k == "month" else k for k in spec.key]
-    good = good.mutate(_fp=v.fingerprint(good, columns))
-    w = ibis.window(group_by=key, order_by="_row")
-    good = good.mutate(
-        _rank=ibis.row_number().over(w),
-        _first_fp=good._fp.first().over(w),
-        _first_row=good._row.first().over(w),
-    )
-    existing = store.table(build.input_name(spec.kind))
-    missing = [c for c in columns if c not in existing.columns]
-    existing = existing.mutate(**{c: ibis.null("string") for c in missing})
-    known = existing.select(*key, _old_fp=v.fingerprint(existing, columns))
-    joined = good.left_join(known, key)
-    fate = ibis.cases(
-        ((joined._rank > 0) & (joined._fp == joined._first_fp), "repeat"),
-        (joined._rank > 0, "conflict_in_file"),
-        (joined._old_fp.isnull(), "new"),
-        (joined._old_fp == joined._fp, "unchanged"),
-        else_="changed",
-    )
-    out = joined.select(*good.columns, "_old_fp", _fate=fate)
-    return store.temp(f"_classified_{spec.kind}", out)
-
-
-def _key_text(t: ir.Table, spec: InputSpec) -> ir.StringValue:
-    key = ["month_index" if k == "month" else k for k in spec.key]
-    return ibis.literal("/").join([t[k].cast("string") for k in key])
-
-
-def _conflicts(classified: ir.Table, spec: InputSpec, file: str, replace: bool) -> ir.Table:
-    key_name = "+".join(spec.key)
-    in_file = classified.filter(classified._fate == "conflict_in_file")
-    parts = [
-        in_file.select(
-            file=ibis.literal(file),
-            row=in_file._row,
-            column=ibis.literal(key_name),
-            reason=ibis.literal(
-                f"conflict: this {key_name} is given again with different content; "
-                "the first row stands (row "
-            )
-            + in_file._first_row.cast("string")
-            + ibis.literal(")"),
-            value=_key_text(in_file, spec),
-        )
-    ]
-    if not replace:
-        changed = classified.filter(classified._fate == "changed")
-        parts.append(
-            changed.select(
-                file=ibis.literal(file),
-                row=changed._row,
-                column=ibis.literal(key_name),
-                reason=ibis.literal(
-                    f"conflict: this {key_name} was ingested before with different "
-                    "content; use --replace to record a correction"
-                ),
-                value=_key_text(changed, spec),
-            )
-        )
-    return ibis.union(*parts, distinct=False)
-
-
 def _malformed(rows: list[Reject]) -> ir.Table:
     return literal_table(
         {
@@ -368,46 +321,45 @@ def _count(store: Store, expr: ir.Table) -> int:
 def _store_rows(
     store: Store,
     spec: InputSpec,
-    classified: ir.Table,
+    classified: Classified,
+    good_rows: int,
     replace: bool,
     ingest_id: int,
     file: str,
     outcome: FileResult,
 ) -> None:
-    columns = [c for c in classified.columns if not c.startswith("_")]
     name = build.input_name(spec.kind)
-    counts = store.to_arrow(
-        classified.group_by("_fate").aggregate(n=classified.count())
-    ).to_pylist()
+    compared = classified.compared
+    counts = store.to_arrow(compared.group_by("_fate").aggregate(n=compared.count())).to_pylist()
     by_fate = {r["_fate"]: r["n"] for r in counts}
+    by_fate["new"] = by_fate.get("new", 0) + good_rows - sum(r["n"] for r in counts)
     outcome.unchanged = by_fate.get("unchanged", 0) + by_fate.get("repeat", 0)
-    fates = ["new", "changed"] if replace else ["new"]
-    incoming = classified.filter(classified._fate.isin(fates))
+    incoming = classified.rows(["new", "changed"] if replace else ["new"])
     rows = incoming.select(
-        *columns,
+        *[c for c in incoming.columns if not c.startswith("_")],
         _file=ibis.literal(file),
         _row=incoming._row,
         _ingest_id=ibis.literal(ingest_id, "int64"),
     )
     if replace and by_fate.get("changed"):
-        _replace_rows(store, spec, classified, ingest_id, file)
+        _replace_rows(store, spec, compared, ingest_id, file)
         outcome.replaced = by_fate["changed"]
     store.append(name, rows)
-    outcome.accepted = by_fate.get("new", 0)
+    outcome.accepted = by_fate["new"]
 
 
 def _replace_rows(
-    store: Store, spec: InputSpec, classified: ir.Table, ingest_id: int, file: str
+    store: Store, spec: InputSpec, compared: ir.Table, ingest_id: int, file: str
 ) -> None:
     """Drop the old versions of changed rows and record each correction."""
-    key = ["month_index" if k == "month" else k for k in spec.key]
+    key = key_columns(spec)
     name = build.input_name(spec.kind)
-    changed = classified.filter(classified._fate == "changed")
+    changed = compared.filter(compared._fate == "changed")
     existing = store.table(name)
     corrections = changed.select(
         ingest_id=ibis.literal(ingest_id, "int64"),
         kind=ibis.literal(spec.kind),
-        key=_key_text(changed, spec),
+        key=key_text(changed, spec),
         file=ibis.literal(file),
         row=changed._row,
         before=changed._old_fp,

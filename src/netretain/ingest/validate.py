@@ -61,9 +61,19 @@ def check_columns(spec: InputSpec, columns: list[str], file: str) -> tuple[str, 
     return extra
 
 
+WHITESPACE = " \t\n\r\v\f"  # what Ibis's strip() removes
+PADDED = [f"{c}%" for c in WHITESPACE] + [f"%{c}" for c in WHITESPACE]
+
+
 def _text(value: ir.Value) -> ir.StringValue:
-    """Trimmed text with empty as null, whatever the staged type."""
-    return value.cast("string").strip().nullif("")  # NULLIF trims once; CASE trimmed twice
+    """Trimmed text with empty as null, whatever the staged type.
+
+    Trimming is slow on every engine and almost no value needs it, so only values that are empty
+    or start or end with whitespace are trimmed.
+    """
+    text = value if value.type().is_string() else value.cast("string")
+    padded = (text == "") | text.like(PADDED)
+    return ibis.ifelse(padded, text.strip().nullif(""), text)
 
 
 # One accepted text form per type, checked before any cast: the engines' own parsers disagree
@@ -82,27 +92,33 @@ def _from_text(text: ir.StringValue, form: str, to: str | dt.DataType) -> ir.Val
     return ibis.ifelse(text.re_search(TEXT_FORMS[form]), text.try_cast(to), None)
 
 
-def _parse(column: Column, raw: ir.Value, reporting: str) -> ir.Value:
+def _clean(raw: ir.Value) -> ir.Value:
+    """Text trimmed with empty as null; a typed (Parquet) value as it is, since it has no blanks."""
+    return _text(raw) if raw.type().is_string() else raw
+
+
+def _parse(column: Column, value: ir.Value, reporting: str) -> ir.Value:
+    """A clean staged value (see `_clean`) as the column's type; NULL where it does not parse."""
     kind = column.type
-    typed = not raw.type().is_string()
-    text = _text(raw)
+    typed = not value.type().is_string()
+    text = value.cast("string") if typed else value
     if kind in ("string",):
         return text
     if kind == "currency":
         return text.upper().fill_null(reporting)
     if kind == "date":
-        return raw.cast("date") if typed else _from_text(text, "date", "date")
+        return value.cast("date") if typed else _from_text(text, "date", "date")
     if kind == "month":
-        if typed and raw.type().is_temporal():
-            return month_index(raw.cast("date"))
+        if typed and value.type().is_temporal():
+            return month_index(value.cast("date"))
         valid = text.length() == 7
         return ibis.ifelse(valid, month_index(_from_text(text + "-01", "date", "date")), None)
     if kind == "money":
-        return raw.cast(MONEY) if typed else _from_text(text, "money", MONEY)
+        return value.cast(MONEY) if typed else _from_text(text, "money", MONEY)
     if kind == "rate":
-        return raw.cast("float64") if typed else _from_text(text, "rate", "float64")
+        return value.cast("float64") if typed else _from_text(text, "rate", "float64")
     if kind == "int":
-        return raw.cast("int64") if typed else _from_text(text, "int", "int64")
+        return value.cast("int64") if typed else _from_text(text, "int", "int64")
     raise ValueError(f"unknown column type {kind}")
 
 
@@ -115,18 +131,18 @@ REASONS = {
 }
 
 
-def _row_checks(spec: InputSpec, t: ir.Table, raw: dict[str, ir.Value]) -> list[Check]:
+def _row_checks(spec: InputSpec, t: ir.Table, present: set[str]) -> list[Check]:
     checks: list[Check] = []
     for column in spec.columns:
         name = column.name
-        if name not in raw:
+        if name not in present:
             continue
-        text = _text(raw[name])
+        clean = t[f"{RAW}{name}"]
         if column.required:
             reason = "missing customer" if name == "customer_id" else "missing value"
-            checks.append(Check(name, reason, text.isnull()))
+            checks.append(Check(name, reason, clean.isnull()))
         if column.type in REASONS:
-            checks.append(Check(name, REASONS[column.type], text.notnull() & t[name].isnull()))
+            checks.append(Check(name, REASONS[column.type], clean.notnull() & t[name].isnull()))
         if column.type == "currency":
             bad = ~t[name].re_search("^[A-Z]{3}$")
             checks.append(Check(name, "not a currency code (three letters, e.g. EUR)", bad))
@@ -134,9 +150,9 @@ def _row_checks(spec: InputSpec, t: ir.Table, raw: dict[str, ir.Value]) -> list[
 
 
 def _blank(t: ir.Table, name: str) -> ir.BooleanValue:
-    """No text at all in the column (text that does not parse is reported as such, not missing)."""
+    """No value at all in the column (text that does not parse is reported as such, not missing)."""
     raw = f"{RAW}{name}"
-    return _text(t[raw]).isnull() if raw in t.columns else ibis.literal(True)
+    return t[raw].isnull() if raw in t.columns else ibis.literal(True)
 
 
 def _kind_checks(kind: str, t: ir.Table) -> list[Check]:
@@ -182,26 +198,39 @@ def _kind_checks(kind: str, t: ir.Table) -> list[Check]:
 
 
 def validate(spec: InputSpec, staged: ir.Table, *, file: str, reporting: str) -> Validated:
-    """Parse the staged columns and flag every failed check, in one projection."""
+    """Parse the staged columns and flag every failed check, in one projection.
+
+    Each column is trimmed once (`_clean`); the parsed values and the checks read that. The raw
+    text is not kept: `raw_values` fetches it for the few rows that fail.
+    """
     extra = check_columns(spec, list(staged.columns), file)
-    raw = {c.name: staged[c.name] for c in spec.columns if c.name in staged.columns}
-    parsed = {}
-    for column in spec.columns:
-        if column.name in raw:
-            parsed[column.name] = _parse(column, raw[column.name], reporting)
-        else:
-            parsed[column.name] = _absent(column, reporting)
-    base = staged.select(
+    present = {c.name for c in spec.columns if c.name in staged.columns}
+    clean = staged.select(
         _row=staged._row.cast("int64"),
-        **parsed,
+        **{f"{RAW}{name}": _clean(staged[name]) for name in sorted(present)},
         **{name: _text(staged[name]) for name in extra},
-        **{f"{RAW}{name}": value.cast("string") for name, value in raw.items()},
     )
-    checks = tuple(_row_checks(spec, base, {n: base[f"{RAW}{n}"] for n in raw}))
-    flagged = base.mutate(
-        **{f"{BAD}{i}": check.failed.fill_null(False) for i, check in enumerate(checks)}
-    )
+    parsed = {
+        c.name: _parse(c, clean[f"{RAW}{c.name}"], reporting)
+        if c.name in present
+        else _absent(c, reporting)
+        for c in spec.columns
+    }
+    base = clean.mutate(**parsed)
+    checks = tuple(_row_checks(spec, base, present))
+    flags = {f"{BAD}{i}": check.failed.fill_null(False) for i, check in enumerate(checks)}
+    flagged = base.select("_row", *spec.names, *extra, **flags)
     return Validated(flagged, checks, extra)
+
+
+def raw_values(staged: ir.Table, rows: ir.Table) -> ir.Table:
+    """The staged text of some rows (`_row` in `rows`), one `_raw_<column>` each, for rejects."""
+    columns = [c for c in staged.columns if c != "_row"]
+    wanted = staged.semi_join(rows, staged._row == rows._row)
+    return wanted.select(
+        _raw_row=wanted._row.cast("int64"),
+        **{f"{RAW}{c}": wanted[c].cast("string") for c in columns},
+    )
 
 
 def _absent(column: Column, reporting: str) -> ir.Value:
@@ -233,7 +262,10 @@ def good_rows(v: Validated, spec: InputSpec) -> ir.Table:
 
 
 def reject_records(bad: ir.Table, checks: tuple[Check, ...], file: str) -> ir.Table:
-    """One (file, row, column, reason, value) per failed check of the rows that failed."""
+    """One (file, row, column, reason, value) per failed check of the rows that failed.
+
+    `bad` is the failed rows of `Validated.table` joined to their `raw_values`.
+    """
     parts = []
     for i, check in enumerate(checks):
         failed = bad.filter(bad[f"{BAD}{i}"])
