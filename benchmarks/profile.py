@@ -20,14 +20,15 @@ from netretain.ingest import pipeline
 Stages = dict[str, float]
 
 STAGE_OF_TABLE = {
-    "_flagged_": "ingest: validation",
-    "_rejects_": "ingest: validation (rejects)",
-    "_classified_": "ingest: classification",
-    "input_": "ingest: storing rows",
-    "rejects": "ingest: storing rows",
-    "ingests": "ingest: storing rows",
-    "_kept_": "ingest: storing rows",
-    "corrections": "ingest: storing rows",
+    "_failed_": "ingest: checking rows (keeping the failed ones)",
+    "_compare_": "ingest: keys repeated in the file or known to the ledger",
+    "_classified_": "ingest: comparing those rows' content",
+    "_rejects_": "ingest: reject records",
+    "input_": "ingest: storing rows (good rows checked again on the way)",
+    "rejects": "ingest: storing rows (good rows checked again on the way)",
+    "ingests": "ingest: storing rows (good rows checked again on the way)",
+    "_kept_": "ingest: storing rows (good rows checked again on the way)",
+    "corrections": "ingest: storing rows (good rows checked again on the way)",
 }
 REBUILD = (
     "revenue_lines",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from netretain import Ledger, Reject
 from tests.conftest import Inputs, mrr_by_customer
@@ -134,3 +135,44 @@ def test_customers_only_in_revenue_files_are_created_on_the_fly(
         None,
         None,
     )
+
+
+def test_parquet_rows_are_numbered_across_row_groups(ledger: Ledger, tmp_path) -> None:
+    n = 2_500
+    table = pa.table(
+        {
+            "line_id": [f"P{i}" for i in range(1, n + 1)],
+            "customer_id": ["C1"] * n,
+            "type": [S if i != 1_777 else "bogus" for i in range(1, n + 1)],
+            "service_start": [dt.date(2024, 1, 1)] * n,
+            "service_end": [dt.date(2024, 2, 1)] * n,
+            "amount": pa.array([Decimal("1.00")] * n, pa.decimal128(18, 2)),
+        }
+    )
+    path = tmp_path / "lines.parquet"
+    pq.write_table(table, path, row_group_size=300)  # the bad row is in the sixth group
+    result = ledger.ingest(invoice_lines=path)
+    reason = "unknown type: use subscription, one_time, usage"
+    assert result.rejects == [Reject(str(path), 1_777, "type", reason, "bogus")]
+    assert result.accepted == n - 1
+
+
+def test_padding_is_trimmed_and_blank_text_is_missing(ledger: Ledger, inputs: Inputs) -> None:
+    text = pa.table(
+        {
+            "line_id": [" P1", "P2\t", "P3", "P4", "\r\nP5\x0b\x0c"],
+            "customer_id": ["C1 ", "C1", " \t ", "", "C2"],
+            "type": [S] * 5,
+            "service_start": ["2024-01-01"] * 5,
+            "service_end": ["2024-02-01"] * 5,
+            "amount": ["10.00", " 5.00 ", "1.00", "1.00", "7.00"],
+        }
+    )
+    path = inputs.parquet("padded.parquet", text)
+    result = ledger.ingest(invoice_lines=path)
+    assert [(r.row, r.column, r.reason) for r in result.rejects] == [
+        (3, "customer_id", "missing customer"),
+        (4, "customer_id", "missing customer"),
+    ]
+    stored = {r["line_id"]: r["customer_id"] for r in stored_lines(ledger)}
+    assert stored == {"P1": "C1", "P2": "C1", "P5": "C2"}
