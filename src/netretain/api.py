@@ -239,7 +239,9 @@ class Ledger(AnalysisViews):
         t = self.store.table("rejects")
         if ingest_id is not None:
             t = t.filter(t.ingest_id == ingest_id)
-        return self.store.to_arrow(t.order_by(["ingest_id", "kind", "file", "row", "column", "reason"]))
+        return self.store.to_arrow(
+            t.order_by(["ingest_id", "kind", "file", "row", "column", "reason"])
+        )
 
     def refused_rows(self, kind: str, ingest_id: int | None = None) -> pa.Table:
         """A kind's refused rows as they came (text), with `_ingest_id`, `_file` and `_row`."""

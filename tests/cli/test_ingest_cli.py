@@ -170,3 +170,28 @@ def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("ingest", "--db", tmp_path / "l.duckdb", "--invoice-lines", missing, code=2)
     assert "nope.csv" in result.output and "does not exist" in result.output
     assert "Traceback" not in result.output
+
+
+def test_memory_limit_caps_duckdb(small_copy: Path, files: Files, monkeypatch) -> None:
+    from netretain.engines import open_store
+
+    monkeypatch.setenv("NETRETAIN_MEMORY_LIMIT", "1GB")
+    store = open_store("duckdb", db=small_copy)
+    limit = store.raw.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert limit == "953.6 MiB"  # DuckDB counts 1GB as 10^9 bytes
+    store.close()
+    data = invoke_json(
+        "ingest", "--db", small_copy, "--invoice-lines", files.lines, schema="ingest"
+    )
+    assert data["accepted"] == 0  # the same file again: nothing new, under the limit
+    result = invoke(
+        "ingest",
+        "--db",
+        small_copy,
+        "--memory-limit",
+        "lots",
+        "--invoice-lines",
+        files.lines,
+        code=1,
+    )
+    assert_clean_error(result, "memory limit 'lots'")

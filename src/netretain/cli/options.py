@@ -41,6 +41,12 @@ SCHEMA = typer.Option(
     help="PostgreSQL schema for the ledger's tables.",
     envvar="NETRETAIN_SCHEMA",
 )
+MEMORY_LIMIT = typer.Option(
+    None,
+    "--memory-limit",
+    help="Most memory DuckDB may use, e.g. 3GB (default 80% of RAM); the rest spills to disk.",
+    envvar="NETRETAIN_MEMORY_LIMIT",
+)
 AS_OF = typer.Option(None, "--as-of", help="YYYY-MM; default: the latest month with data.")
 DEFINITION = typer.Option(None, "--definition", "-d", help="NAME or NAME@VERSION (default ndr@1).")
 DEFINITION_FILE = typer.Option(None, "--definition-file", help="A definition TOML file.")
@@ -53,6 +59,7 @@ def open_ledger(
     warehouse: Path | None = None,
     postgres_url: str | None = None,
     schema: str = "netretain",
+    memory_limit: str | None = None,
 ) -> Ledger:
     """The ledger on the chosen engine (DuckDB file by default)."""
     from netretain.engines import open_store
@@ -64,6 +71,7 @@ def open_ledger(
         warehouse=warehouse,
         postgres_url=postgres_url,
         schema=schema,
+        memory_limit=memory_limit,
     )
     return Ledger(store=store)
 
@@ -75,6 +83,7 @@ LEDGER_OPTIONS = {
     "warehouse": (Path | None, WAREHOUSE),
     "postgres_url": (str | None, POSTGRES_URL),
     "schema": (str, SCHEMA),
+    "memory_limit": (str | None, MEMORY_LIMIT),
 }
 
 

@@ -6,8 +6,9 @@
     >>> Ledger(store=store).ingest(invoice_lines="invoice_lines.parquet", fx_rates="fx.csv")
 
 Settings come from the arguments, else from NETRETAIN_ENGINE, NETRETAIN_SPARK_MASTER,
-NETRETAIN_WAREHOUSE, NETRETAIN_POSTGRES_URL and NETRETAIN_SCHEMA. Engine packages are imported only
-when their engine is opened, so a DuckDB-only install never needs pyspark or psycopg.
+NETRETAIN_WAREHOUSE, NETRETAIN_POSTGRES_URL, NETRETAIN_SCHEMA and NETRETAIN_MEMORY_LIMIT. Engine
+packages are imported only when their engine is opened, so a DuckDB-only install never needs
+pyspark or psycopg.
 """
 
 from __future__ import annotations
@@ -39,18 +40,20 @@ def open_store(
     warehouse: str | Path | None = None,
     postgres_url: str | None = None,
     schema: str = DEFAULT_SCHEMA,
+    memory_limit: str | None = None,
 ) -> Store:
     """Open the ledger store of an engine; raises EngineError saying how to install or start it.
 
-    duckdb: one file at `db` (in memory when None). spark: Parquet under `warehouse` (default
-    ./netretain-warehouse) via a session on `spark_master`. postgres: tables in `schema` of the
-    database at `postgres_url`.
+    duckdb: one file at `db` (in memory when None), using at most `memory_limit` (e.g. "3GB").
+    spark: Parquet under `warehouse` (default ./netretain-warehouse) via a session on
+    `spark_master`. postgres: tables in `schema` of the database at `postgres_url`.
     """
     name = (_setting(engine, "NETRETAIN_ENGINE", "duckdb") or "duckdb").lower()
     if name == "duckdb":
         from netretain.engines.duckdb import DuckDBStore
 
-        return DuckDBStore(db if db is not None else ":memory:")
+        limit = _setting(memory_limit, "NETRETAIN_MEMORY_LIMIT", None)
+        return DuckDBStore(db if db is not None else ":memory:", memory_limit=limit)
     if name == "spark":
         try:
             from netretain.engines.spark import SparkStore

@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from netretain.core.errors import EngineError
 from netretain.engines.base import Progress, Staged
 from netretain.ingest.readers import file_format, open_stream
 
@@ -23,10 +25,25 @@ class DuckDBStore:
 
     name = "duckdb"
 
-    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False):
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ):
         self.path = str(path)
         self.con = ibis.duckdb.connect(self.path, read_only=read_only)
         self._in_transaction = False
+        if memory_limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
+            self.set_memory_limit(memory_limit)
+
+    def set_memory_limit(self, limit: str) -> None:
+        """Cap DuckDB's memory (default: 80% of RAM), e.g. '3GB', on a machine others share."""
+        try:
+            self.raw.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error as exc:
+            raise EngineError(f"memory limit {limit!r}: {exc}; use a size such as 3GB") from None
 
     @property
     def raw(self):  # the duckdb connection, for the few statements Ibis does not express

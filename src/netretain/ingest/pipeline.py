@@ -387,7 +387,9 @@ def _store_rejects(
             *rejects.columns, ingest_id=ibis.literal(ingest_id, "int64"), kind=ibis.literal(kind)
         ),
     )
-    shown = store.to_arrow(rejects.order_by(["row", "column", "reason"]).limit(SHOWN_REJECTS)).to_pylist()
+    shown = store.to_arrow(
+        rejects.order_by(["row", "column", "reason"]).limit(SHOWN_REJECTS)
+    ).to_pylist()
     result.rejects.extend(Reject(**r) for r in shown)
 
 
