@@ -20,6 +20,7 @@ from netretain.ingest import pipeline
 Stages = dict[str, float]
 
 STAGE_OF_TABLE = {
+    "_flagged_": "ingest: checking rows (keeping the failed ones)",
     "_failed_": "ingest: checking rows (keeping the failed ones)",
     "_compare_": "ingest: keys repeated in the file or known to the ledger",
     "_classified_": "ingest: comparing those rows' content",

@@ -17,6 +17,7 @@ from netretain.analysis.attributes import parse_by
 from netretain.api import Ledger
 from netretain.cli import options as opt
 from netretain.cli.render import Format, cell, console, emit, err_console, table, write_csv
+from netretain.definitions import Definition
 
 BY = typer.Option(None, "--by", help="Attribute(s), comma-separated, e.g. segment,region.")
 START = typer.Option(None, "--from", help="First month (YYYY-MM).")
@@ -54,17 +55,16 @@ def _print(rows: list[dict[str, Any]], title: str, columns: Sequence[str] | None
 def cohorts(
     period: str = typer.Option("month", "--period", help="month, quarter or year."),
     metric: str = typer.Option("ndr", "--metric", help="ndr, gdr or logo (table and csv)."),
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """Signup cohorts x periods since start: revenue (ndr), gross (gdr) and logo retention.
 
     Example: netretain cohorts --db acme.duckdb --period quarter --metric gdr
     """
-    result = ledger.cohorts(period, opt.definition(definition, definition_file))
+    result = ledger.cohorts(period, definition)
     wide = result.matrix(metric)
     shown = [{k: _pct(v) for k, v in r.items()} for r in wide]
     title = _title(result.to_dict(), f"{metric} by {period} cohort")
@@ -74,17 +74,16 @@ def cohorts(
 def segments(
     by: str = typer.Option(..., "--by", help="Attribute(s), comma-separated, e.g. segment,region."),
     as_of: str = opt.AS_OF,
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """NDR, GDR and logo retention per segment; segments under 30 customers are flagged small.
 
     Example: netretain segments --db acme.duckdb --by segment,region --as-of 2025-12
     """
-    result = ledger.segments(by, as_of, opt.definition(definition, definition_file))
+    result = ledger.segments(by, as_of, definition)
     title = _title(result.to_dict(), f"as of {result.as_of}")
     columns = [*result.by, *RETENTION, "small"]
     shown = [{**r, "small": "small" if r["small"] else ""} for r in result.rows]
@@ -95,17 +94,16 @@ def trend(
     by: str = BY,
     start: str = START,
     end: str = END,
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """NDR, GDR and logo retention for every as-of month, overall or per segment.
 
     Example: netretain trend --db acme.duckdb --by segment --from 2024-06 --format csv
     """
-    rows = ledger.trend(by or (), start, end, opt.definition(definition, definition_file))
+    rows = ledger.trend(by or (), start, end, definition)
     flat = [{**r, "definition": "{name}@{version}".format(**r["definition"])} for r in rows]
     columns = ["as_of", *parse_by(by), *RETENTION]
     emit(rows, fmt, rows=lambda: flat, show=lambda: _print(rows, "trend", columns))
@@ -140,17 +138,16 @@ def show_bridge(bridges: list[dict[str, Any]], attrs: list[str]) -> None:
 def bridge(
     as_of: str = opt.AS_OF,
     by: str = BY,
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """Starting MRR -> expansion -> contraction -> churn -> ending MRR: the board-deck waterfall.
 
     Example: netretain bridge --db acme.duckdb --as-of 2025-12 --by segment
     """
-    bridges = ledger.bridge(as_of, by or (), opt.definition(definition, definition_file))
+    bridges = ledger.bridge(as_of, by or (), definition)
     data = [b.to_dict() for b in bridges]
     steps = [row for b in bridges for row in b.step_rows()]
     emit(data, fmt, rows=lambda: steps, show=lambda: show_bridge(data, parse_by(by)))
@@ -161,17 +158,16 @@ def explain(
     end: str = typer.Option(..., "--to", help="Later as-of month (YYYY-MM)."),
     by: str = typer.Option("segment", "--by", help="Attribute(s) that define the segments."),
     top: int = typer.Option(10, "--top", help="How many customers to list."),
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """What moved NDR between two as-of months: segment mix vs within-segment rates, and who.
 
     Example: netretain explain --db acme.duckdb --from 2025-06 --to 2025-12 --by segment --top 5
     """
-    result = ledger.explain(start, end, by, top, opt.definition(definition, definition_file))
+    result = ledger.explain(start, end, by, top, definition)
     data = result.to_dict()
 
     def show() -> None:
@@ -189,11 +185,10 @@ def behind(
     where: list[str] = typer.Option(None, "--where", help="ATTR=VALUE; repeat to narrow further."),
     limit: int = typer.Option(1000, "--limit", help="At most this many rows shown (0: all)."),
     export: Path = typer.Option(None, "--export", help="Write every matching row to this CSV."),
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """The cohort customers behind a report's churned_mrr, contraction_mrr or expansion_mrr.
 
@@ -207,7 +202,7 @@ def behind(
         change,
         dict(pairs),
         None if export or not limit else limit,
-        opt.definition(definition, definition_file),
+        definition,
     )
     if export:
         with export.open("w", newline="", encoding="utf-8") as out:
@@ -227,17 +222,16 @@ def benchmark(
     as_of: str = opt.AS_OF,
     by: str = BY,
     benchmarks: Path = typer.Option(None, "--benchmarks", help="Your own benchmarks TOML file."),
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """NDR and GDR against published survey benchmarks (not live data), overall and per segment.
 
     Example: netretain benchmark --db acme.duckdb --by size_band,segment
     """
-    chosen = opt.definition(definition, definition_file)
+    chosen = definition
     result = ledger.benchmark(as_of, by or (), chosen, benchmarks)
     data = result.to_dict()
 
@@ -277,17 +271,16 @@ def _published(r: dict[str, Any]) -> str:
 def metrics(
     start: str = START,
     end: str = END,
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """Per month: MRR, ARR, ARPA, churn rates, expansion rate, quick ratio and net new MRR.
 
     Example: netretain metrics --db acme.duckdb --from 2025-01 --to 2025-12
     """
-    chosen = opt.definition(definition, definition_file) if definition or definition_file else None
+    chosen = definition
     rows = [m.to_dict() for m in ledger.saas_metrics(start, end, chosen)]
     emit(rows, fmt, show=lambda: _print(rows, "SaaS metrics", SAAS))
 

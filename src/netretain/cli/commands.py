@@ -9,7 +9,7 @@ from netretain.cli import options as opt
 from netretain.cli.progress import steps
 from netretain.cli.render import Format, cell, console, emit, err_console, table, write_csv
 from netretain.core.results import RETENTION_KEYS, Report, money
-from netretain.definitions import resolve
+from netretain.definitions import Definition, resolve
 
 MOVEMENT_NAMES = ("new", "expansion", "contraction", "churn", "reactivation")
 MONTH_COLUMNS = ("month", "mrr", "customers", *MOVEMENT_NAMES)
@@ -91,17 +91,16 @@ def show_report(report: Report) -> None:
 
 def report(
     as_of: str = opt.AS_OF,
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """NDR, GDR, logo retention and the window's monthly movements.
 
     Example: netretain report --db acme.duckdb --as-of 2025-06 --definition previous-month
     """
-    result = ledger.report(as_of, opt.definition(definition, definition_file))
+    result = ledger.report(as_of, definition)
     data = result.to_dict()
     flat = {k: v for k, v in data.items() if k != "months"}
     emit(
@@ -122,19 +121,16 @@ def report(
 def movements(
     start: str = typer.Option(None, "--from", help="First month (YYYY-MM)."),
     end: str = typer.Option(None, "--to", help="Last month (YYYY-MM)."),
-    definition: str = opt.DEFINITION,
-    definition_file: Path = opt.DEFINITION_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
+    definition: Definition | None,
 ) -> None:
     """MRR, paying customers and each movement, for every month of the ledger.
 
     Example: netretain movements --db acme.duckdb --from 2024-01 --format csv
     """
-    chosen = (
-        opt.definition(definition, definition_file) if (definition or definition_file) else None
-    )
+    chosen = definition
     rows = [m.to_dict() for m in ledger.movements(start, end, chosen)]
     emit(rows, fmt, columns=MONTH_COLUMNS)
 

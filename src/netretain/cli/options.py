@@ -87,6 +87,12 @@ LEDGER_OPTIONS = {
 }
 
 
+DEFINITION_OPTIONS = {
+    "definition_ref": (str | None, DEFINITION),
+    "definition_file": (Path | None, DEFINITION_FILE),
+}
+
+
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Show a netretain error as one red line and exit 1, instead of a traceback."""
 
@@ -102,18 +108,27 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command the --db and engine options, and call it with the opened `ledger`."""
+    """Give a command the --db and engine options, and call it with the opened `ledger`.
+
+    A command with a `definition` parameter also gets --definition and --definition-file, and is
+    called with the Definition they name (None when neither is given: the default, ndr@1).
+    """
     signature = inspect.signature(command)
-    own = [p for p in signature.parameters.values() if p.name != "ledger"]
+    chooses = "definition" in signature.parameters
+    options = {**LEDGER_OPTIONS, **(DEFINITION_OPTIONS if chooses else {})}
+    own = [p for p in signature.parameters.values() if p.name not in ("ledger", "definition")]
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
-        for name, (kind, option) in LEDGER_OPTIONS.items()
+        for name, (kind, option) in options.items()
     ]
 
     @handle_errors
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         settings = {name: kwargs.pop(name) for name in LEDGER_OPTIONS}
+        if chooses:
+            ref, file = kwargs.pop("definition_ref"), kwargs.pop("definition_file")
+            kwargs["definition"] = definition(ref, file) if ref or file else None
         return command(*args, ledger=open_ledger(**settings), **kwargs)
 
     run.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]

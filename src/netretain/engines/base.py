@@ -61,6 +61,12 @@ class Store(Protocol):
         """Materialise an intermediate result for the rest of this ingest."""
         ...
 
+    def reused(self, table: str, expr: ir.Table) -> ir.Table:
+        """An intermediate result read several times: materialised (as `temp`) where that is
+        cheaper than computing it again, else returned as it is (DuckDB recomputes faster than
+        it writes)."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """Everything inside lands together or not at all."""
         ...

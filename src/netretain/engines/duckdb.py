@@ -114,6 +114,10 @@ class DuckDBStore:
         """Materialise an intermediate result for the rest of this session."""
         return self.con.create_table(table, expr, temp=True, overwrite=True)
 
+    def reused(self, table: str, expr: ir.Table) -> ir.Table:
+        """Not materialised: scanning and checking rows again beats writing them all once."""
+        return expr
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         if self._in_transaction:

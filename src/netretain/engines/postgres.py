@@ -203,6 +203,9 @@ class PostgresStore:
         with _named_errors():
             return self.con.to_pyarrow(expr)
 
+    def reused(self, table: str, expr: ir.Table) -> ir.Table:
+        return self.temp(table, expr)
+
     watching = staticmethod(unwatched)  # no per-statement progress from this engine
 
     def drop(self, table: str) -> None:

@@ -200,6 +200,9 @@ class SparkStore:
         result = result.rename_columns(table.columns).cast(table.schema().to_pyarrow())
         return expr.__pyarrow_result__(result)
 
+    def reused(self, table: str, expr: ir.Table) -> ir.Table:
+        return self.temp(table, expr)
+
     watching = staticmethod(unwatched)  # no per-statement progress from this engine
 
     def drop(self, table: str) -> None:

@@ -61,6 +61,8 @@ def classify(store: Store, spec: InputSpec, good: ir.Table, extra: tuple[str, ..
     compared = store.temp(
         f"_classified_{spec.kind}", _compare(rest, existing, good.columns, columns, key)
     )
+    if not store.to_arrow(rest.count().name("n").as_table()).column(0)[0].as_py():
+        return Classified(good, compared)  # the usual case: no row to set apart
     return Classified(good.anti_join(rest, "_row"), compared)
 
 

@@ -233,6 +233,8 @@ def _ingest_file(
     )
     checked = v.validate(spec, stream.table, file=label, reporting=reporting)
     checked = _with_rate_check(store, kind, checked, reporting)
+    flagged = store.reused(f"_flagged_{kind}", checked.table)
+    checked = v.Validated(flagged, checked.checks, checked.extra)
     with _phase(store, step, f"checking {path.name}"):
         # only failed rows are materialised: checking twice is cheaper than writing every row
         failed = store.temp(f"_failed_{kind}", checked.table.filter(checked.any_failed))
@@ -255,7 +257,7 @@ def _ingest_file(
         if outcome.rejected:
             _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, label)
         _record(store, ingest_id, kind, label, sha, outcome)
-    for scratch in ("_stage_", "_failed_", "_compare_", "_classified_", "_rejects_"):
+    for scratch in ("_stage_", "_flagged_", "_failed_", "_compare_", "_classified_", "_rejects_"):
         store.drop(f"{scratch}{kind}")  # each file's scratch tables go before the next is read
     return outcome
 

@@ -34,7 +34,7 @@ class Check:
 
 @dataclass(frozen=True)
 class Validated:
-    """The staged rows with parsed columns, raw text and one flag per check."""
+    """The staged rows with parsed columns and one flag per check."""
 
     table: ir.Table
     checks: tuple[Check, ...]
