@@ -51,9 +51,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--duckdb-memory",
-        default="16GB",
+        default="",
         help="DuckDB memory_limit for netretain and the SQL baseline ('' = DuckDB's default, 80%% "
-        "of RAM: a 1M ingest then grows to ~20 GB and was killed on this shared 24 GB machine)",
+        "of RAM)",
+    )
+    parser.add_argument(
+        "--capped-memory",
+        default="3GB",
+        help="at the largest size, one more netretain ingest+reports with --memory-limit set to "
+        "this ('' = skip)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
@@ -86,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 spark=customers in spark_sizes,
                 spark_budget=args.spark_budget,
                 spark_rate=spark_rate,
+                capped=args.capped_memory if customers == max(sizes) else None,
             )
             results.append(result)
             if "netretain on Spark" in result.measurements:

@@ -12,6 +12,7 @@ from benchmarks.figures import Figures, compare
 from benchmarks.harness import MeasurementFailed, Run, measure
 
 GIB = 1 << 30
+CAPPED = "netretain ingest+reports, --memory-limit"
 
 
 @dataclass
@@ -115,8 +116,16 @@ class Suite:
             return
         compare(self.reference, figures, contender=f"{name} at {self.dataset.label}")
 
-    def run(self, *, spark: bool, spark_budget: float, spark_rate: float | None) -> SizeResult:
-        """Every contender at this size, then the optional Spark run; keeps the median profile."""
+    def run(
+        self,
+        *,
+        spark: bool,
+        spark_budget: float,
+        spark_rate: float | None,
+        capped: str | None = None,
+    ) -> SizeResult:
+        """Every contender at this size, then the optional capped-memory and Spark runs; keeps the
+        median profile."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.measure("netretain ingest+reports", "netretain-ingest-reports")
         reingest = self.measure("netretain re-ingest", "netretain-reingest", check=False)
@@ -127,6 +136,10 @@ class Suite:
         self.measure("netretain reports", "netretain-reports")
         self.measure("DuckDB SQL", "duckdb-sql")
         self.measure("pandas", "pandas")
+        if capped:
+            self.measure(
+                f"{CAPPED} {capped}", "netretain-ingest-reports", runs=1, duckdb_memory=capped
+            )
         if spark:
             self.spark(spark_budget, spark_rate)
         full = self.result.measurements["netretain ingest+reports"]

@@ -108,10 +108,9 @@ def open_ledger(
 ) -> Ledger:
     """A ledger on DuckDB (a file, optionally with a memory cap) or Spark local mode."""
     if engine == "duckdb":
-        ledger = Ledger(path)
-        if memory_limit:
-            ledger.store.raw.execute(f"SET memory_limit = '{memory_limit}'")
-        return ledger
+        from netretain.engines.duckdb import DuckDBStore
+
+        return Ledger(store=DuckDBStore(path, memory_limit=memory_limit))
     from netretain.engines import open_store  # type: ignore[attr-defined]
 
     return Ledger(store=open_store(engine, warehouse=str(warehouse)))
