@@ -21,6 +21,7 @@ from netretain.engines.base import Store
 
 INPUTS = ("customers", "subscriptions", "invoice_lines", "mrr", "fx_rates")
 BOOKKEEPING = ("_file", "_row", "_ingest_id")
+PIVOT_CURRENCIES = 12  # beyond this many, MRR converts by currency row (one more group-by)
 
 
 def input_name(kind: str) -> str:
@@ -53,9 +54,10 @@ def customers_table(store: Store) -> ir.Table:
             store.table(input_name(k)).select("customer_id")
             for k in ("subscriptions", "invoice_lines", "mrr")
         ],
-        distinct=True,
+        distinct=False,
     )
-    implied = seen.anti_join(given, "customer_id")
+    # anti-join before the distinct: probing every row is cheaper than grouping them
+    implied = seen.anti_join(given, "customer_id").distinct()
     filler = {
         name: ibis.null(dtype) for name, dtype in given.schema().items() if name != "customer_id"
     }
@@ -86,11 +88,22 @@ def rebuild(store: Store, reporting: str) -> dict[str, int]:
     store.replace("mrr_components", ledger.components(sources))
     sources = open_sources(store, reporting, first, horizon, with_components=False)
     sources = replace(sources, components=store.table("mrr_components"))
-    mrr = store.replace("mrr", ledger.monthly_mrr(sources))
-    store.replace("movements", ledger.movements(mrr))
+    cents = ledger.monthly_cents(sources, currencies=pivot_currencies(store))
+    moves = store.replace("movements", ledger.dense_movements(cents, horizon, first))
+    store.replace("mrr", moves.select("customer_id", "month_index", "mrr_cents"))
     meta = {"first_month": first, "horizon": horizon}
     _write_meta(store, meta, reporting)
     return meta
+
+
+def pivot_currencies(store: Store) -> list[str] | None:
+    """fx_monthly's currencies, when few and one rate per month: MRR then converts by column."""
+    fx = store.table("fx_monthly")
+    counts = fx.group_by("currency").aggregate(rows=fx.count(), months=fx.month_index.nunique())
+    rows = store.to_arrow(counts).to_pylist()
+    if len(rows) > PIVOT_CURRENCIES or any(r["rows"] != r["months"] for r in rows):
+        return None
+    return sorted(r["currency"] for r in rows)
 
 
 def _write_meta(store: Store, meta: dict[str, int], reporting: str) -> None:

@@ -7,12 +7,13 @@ between active months are zero, and so is the month after the last active one (i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 
-from netretain.core.arith import micros_to_cents, month_index
+from netretain.core.arith import double_rate, month_index, with_cents
 from netretain.core.tables import literal_table
 from netretain.definitions.model import Definition
 
@@ -90,18 +91,23 @@ def components(sources: Sources, definition: Definition | None = None) -> ir.Tab
         if definition.account_level == "parent":
             lines = roll_up_to_parent(lines, sources.customers)
         lines = bridge_gaps(lines, definition.gap_tolerance_days)
+    first_month, horizon = sources.first_month, sources.horizon
     spans = lines.select(
         "customer_id",
         "revenue_type",
         "currency",
         "monthly_micros",
         first=month_index(lines.service_start),
-        last=(month_index(lines.service_end) - 1).fill_null(sources.horizon),
+        last=(month_index(lines.service_end) - 1).fill_null(horizon),
     )
-    spine = month_spine(sources.first_month, sources.horizon)
-    covered = spans.join(
-        spine, (spine.month_index >= spans.first) & (spine.month_index <= spans.last)
+    # clipped to the ledger's months (ifelse, not greatest: a null start must stay null)
+    spans = spans.mutate(
+        first=ibis.ifelse(spans.first < first_month, first_month, spans.first),
+        last=ibis.ifelse(spans.last > horizon, horizon, spans.last),
     )
+    steps = reach_steps(horizon - first_month)
+    covered = spans.join(steps, spans.last - spans.first == steps.span)
+    covered = covered.mutate(month_index=covered.first + covered.step)
     return covered.group_by("customer_id", "month_index", "revenue_type", "currency").aggregate(
         native_micros=covered.monthly_micros.sum()
     )
@@ -115,25 +121,54 @@ def convert(native: ir.Table, fx: ir.Table, *, rate_offset: int = 0) -> ir.Table
     by_currency = native.group_by("customer_id", "month_index", "currency").aggregate(
         native_micros=native.native_micros.sum()
     )
-    rates = fx.select(rate_currency="currency", rate_month="month_index", rate="rate")
+    rates = fx.select(
+        rate_currency="currency",
+        rate_month="month_index",
+        rate="rate",
+        rate_double=double_rate(fx.rate),
+    )
     joined = by_currency.join(
         rates,
         (by_currency.currency == rates.rate_currency)
         & (by_currency.month_index + rate_offset == rates.rate_month),
     )
-    cents = joined.mutate(cents=micros_to_cents(joined.native_micros, joined.rate))
+    cents = with_cents(joined, "native_micros", "rate", "rate_double", "cents")
     summed = cents.group_by("customer_id", "month_index").aggregate(total=cents.cents.sum())
     return summed.select("customer_id", "month_index", mrr_cents=ibis.greatest(summed.total, 0))
+
+
+def convert_by_column(native: ir.Table, fx: ir.Table, currencies: Sequence[str]) -> ir.Table:
+    """convert(native, fx) in one group-by: a column of micros per currency, rates by month.
+
+    `fx` must hold one rate per currency and month. A month where none of a customer's currencies
+    has a rate is 0 here and missing in convert; densify and dense_movements drop both alike.
+    """
+    names = [f"_c{i}" for i in range(len(currencies))]
+    picks = dict(zip(names, currencies, strict=True))
+    zero = ibis.literal(0, "int64")
+    t = native.group_by("customer_id", "month_index").aggregate(
+        **{
+            n: ibis.ifelse(native.currency == c, native.native_micros, zero).sum()
+            for n, c in picks.items()
+        }
+    )
+    rates = fx.select(rate_month="month_index", currency="currency", rate="rate")
+    rates = rates.group_by("rate_month").aggregate(
+        **{f"{n}_rate": rates.rate.max(where=rates.currency == c) for n, c in picks.items()}
+    )
+    rates = rates.mutate(**{f"{n}_double": double_rate(rates[f"{n}_rate"]) for n in names})
+    t = t.left_join(rates, t.month_index == rates.rate_month)
+    for n in names:
+        t = with_cents(t, n, f"{n}_rate", f"{n}_double", f"{n}_cents")
+    total = sum((t[f"{n}_cents"].fill_null(0) for n in names), ibis.literal(0, "int64"))
+    return t.select("customer_id", "month_index", mrr_cents=ibis.greatest(total, 0))
 
 
 def monthly_mrr(sources: Sources, definition: Definition | None = None) -> ir.Table:
     """Dense MRR in cents: every customer, every month from first active to the churn month."""
     if sources.mrr is not None and default_rules(definition):
         return sources.mrr
-    native = components(sources, definition)
-    if definition is not None:
-        native = native.filter(native.revenue_type.isin(list(definition.revenue)))
-    return densify(convert(native, sources.fx), sources.horizon, sources.first_month)
+    return densify(monthly_cents(sources, definition), sources.horizon, sources.first_month)
 
 
 def densify(mrr: ir.Table, horizon: int, first_month: int) -> ir.Table:
@@ -159,25 +194,50 @@ def movements_for(sources: Sources, definition: Definition | None = None) -> ir.
     window = None if definition is None else definition.reactivation_window_months
     if sources.movements is not None and default_rules(definition) and window is None:
         return sources.movements
-    return movements(monthly_mrr(sources, definition), window)
+    if sources.mrr is not None and default_rules(definition):
+        return movements(sources.mrr, window)
+    cents = monthly_cents(sources, definition)
+    return dense_movements(cents, sources.horizon, sources.first_month, window)
+
+
+def monthly_cents(
+    sources: Sources,
+    definition: Definition | None = None,
+    currencies: Sequence[str] | None = None,
+) -> ir.Table:
+    """Converted MRR per customer and month, before densify; by column when given `currencies`.
+
+    `currencies`: every currency of `sources.fx`, which has one rate per currency and month.
+    """
+    native = components(sources, definition)
+    if definition is not None:
+        native = native.filter(native.revenue_type.isin(list(definition.revenue)))
+    if currencies:
+        return convert_by_column(native, sources.fx, currencies)
+    return convert(native, sources.fx)
 
 
 def movements(mrr: ir.Table, reactivation_window_months: int | None = None) -> ir.Table:
-    """Classify each customer-month against the previous one.
+    """Classify each customer-month of a dense MRR table against the previous one.
 
     previous + new + expansion + reactivation - contraction - churn = mrr, in every row. A return
     after more than `reactivation_window_months` months at zero counts as new.
     """
     ordered = ibis.window(group_by="customer_id", order_by="month_index")
-    before = ibis.window(group_by="customer_id", order_by="month_index", rows=(None, -1))
-    last_paid = ibis.ifelse(mrr.mrr_cents > 0, mrr.month_index, None).max().over(before)
-    t = mrr.mutate(previous=mrr.mrr_cents.lag().over(ordered), last_paid=last_paid)
+    t = mrr.mutate(previous=mrr.mrr_cents.lag().over(ordered))
+    late_return = ibis.literal(False)
+    if reactivation_window_months is not None:
+        before = ibis.window(group_by="customer_id", order_by="month_index", rows=(None, -1))
+        last_paid = ibis.ifelse(mrr.mrr_cents > 0, mrr.month_index, None).max().over(before)
+        t = t.mutate(last_paid=last_paid)
+        late_return = (t.month_index - t.last_paid - 1) > reactivation_window_months
+    return classify(t, late_return)
+
+
+def classify(t: ir.Table, late_return: ir.BooleanValue) -> ir.Table:
+    """The movement columns of rows holding `mrr_cents` and `previous` (null: first month)."""
     cur, prev = t.mrr_cents, t.previous
     returning = prev.notnull() & (prev == 0) & (cur > 0)
-    if reactivation_window_months is None:
-        late_return = ibis.literal(False)
-    else:
-        late_return = (t.month_index - t.last_paid - 1) > reactivation_window_months
     zero = ibis.literal(0, "int64")
     return t.select(
         "customer_id",
@@ -189,6 +249,57 @@ def movements(mrr: ir.Table, reactivation_window_months: int | None = None) -> i
         contraction=ibis.ifelse((prev > 0) & (cur > 0) & (cur < prev), prev - cur, zero),
         churn=ibis.ifelse((prev > 0) & (cur == 0), prev, zero),
         reactivation=ibis.ifelse(returning & ~late_return, cur, zero),
+    )
+
+
+def dense_movements(
+    cents: ir.Table, horizon: int, first_month: int, reactivation_window_months: int | None = None
+) -> ir.Table:
+    """movements(densify(cents)) in one window pass over the paying months, no grid join.
+
+    Each paying month m reaches until the month before the next paying one (else m + 1, within
+    the horizon); the months after m in that reach are the zero months and the churn month.
+    """
+    paying = cents.filter(cents.mrr_cents > 0)
+    ordered = ibis.window(group_by="customer_id", order_by="month_index")
+    t = paying.select(
+        "customer_id",
+        _paid="month_index",
+        _cents=paying.mrr_cents.cast("int64"),
+        _prev_paid=paying.month_index.lag().over(ordered),
+        _prev_cents=paying.mrr_cents.cast("int64").lag().over(ordered),
+        _next_paid=paying.month_index.lead().over(ordered),
+    )
+    reach = ibis.ifelse(t._next_paid.notnull(), t._next_paid - 1, ibis.least(t._paid + 1, horizon))
+    t = t.mutate(_span=(reach - t._paid).cast("int64"))
+    steps = reach_steps(horizon - first_month)
+    t = t.join(steps, t._span == steps.span)
+    t = t.mutate(month_index=t._paid + t.step, mrr_cents=ibis.ifelse(t.step == 0, t._cents, 0))
+    t = t.mutate(previous=_previous(t))
+    late_return = ibis.literal(False)
+    if reactivation_window_months is not None:
+        gap = t._paid - t._prev_paid - 1
+        late_return = (t.step == 0) & (gap > reactivation_window_months)
+    return classify(t, late_return)
+
+
+def _previous(t: ir.Table) -> ir.IntegerValue:
+    """The previous month's MRR of a row in a paying month's reach; null in the first month."""
+    zero = ibis.literal(0, "int64")
+    at_paid = ibis.cases(
+        (t._prev_paid.isnull(), ibis.null("int64")),
+        (t._prev_paid == t._paid - 1, t._prev_cents),
+        else_=zero,
+    )
+    return ibis.cases((t.step == 0, at_paid), (t.step == 1, t._cents), else_=zero).cast("int64")
+
+
+def reach_steps(longest: int) -> ir.Table:
+    """(span, step) for 0 <= step <= span <= longest: an equi-join that expands a reach."""
+    pairs = [(span, step) for span in range(longest + 1) for step in range(span + 1)]
+    return literal_table(
+        {"span": [p[0] for p in pairs], "step": [p[1] for p in pairs]},
+        {"span": "int64", "step": "int64"},
     )
 
 

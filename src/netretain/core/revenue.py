@@ -56,7 +56,7 @@ def from_invoice_lines(lines: ir.Table) -> ir.Table:
 def from_subscriptions(subscriptions: ir.Table, invoice_lines: ir.Table) -> ir.Table:
     """Subscription rows no invoice line bills: amount per interval over interval months."""
     billed = invoice_lines.filter(invoice_lines.subscription_id.notnull()).select("subscription_id")
-    unbilled = subscriptions.anti_join(billed.distinct(), "subscription_id")
+    unbilled = subscriptions.anti_join(billed, "subscription_id")  # no distinct: a probe is cheaper
     unbilled = unbilled.mutate(_scaled=cents(unbilled.amount) * MICROS_PER_CENT)
     unbilled = with_round_div(unbilled, "_scaled", "interval_months", "monthly_micros")
     return unbilled.select(
