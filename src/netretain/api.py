@@ -227,7 +227,7 @@ class Ledger(AnalysisViews):
         )
         count = 0
         with pacsv.CSVWriter(str(path), labelled.schema().to_pyarrow()) as writer:
-            for batch in self.store.con.to_pyarrow_batches(labelled):
+            for batch in self.store.to_arrow_batches(labelled):
                 writer.write_batch(batch)
                 count += batch.num_rows
         return count

@@ -75,6 +75,10 @@ class Store(Protocol):
         """Run an expression whose result is small, returning Arrow."""
         ...
 
+    def to_arrow_batches(self, expr: ir.Table) -> Iterator[pa.RecordBatch]:
+        """Stream a large result to the client (an export the user asked for), a part at a time."""
+        ...
+
     def drop(self, table: str) -> None:
         """Remove a table if it exists."""
         ...

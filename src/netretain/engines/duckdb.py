@@ -163,6 +163,9 @@ class DuckDBStore:
             poller.join()
             progress(1000, 1000)
 
+    def to_arrow_batches(self, expr: ir.Table) -> Iterator[pa.RecordBatch]:
+        yield from self.con.to_pyarrow_batches(expr)
+
     def drop(self, table: str) -> None:
         kind = self.raw.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]

@@ -208,6 +208,10 @@ class PostgresStore:
 
     watching = staticmethod(unwatched)  # no per-statement progress from this engine
 
+    def to_arrow_batches(self, expr: ir.Table) -> Iterator[pa.RecordBatch]:
+        with _named_errors():
+            yield from self.con.to_pyarrow_batches(expr)
+
     def drop(self, table: str) -> None:
         self._sql(f"DROP TABLE IF EXISTS {quote(table)}")
 

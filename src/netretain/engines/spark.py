@@ -200,6 +200,22 @@ class SparkStore:
         result = result.rename_columns(table.columns).cast(table.schema().to_pyarrow())
         return expr.__pyarrow_result__(result)
 
+    def to_arrow_batches(self, expr: ir.Table) -> Iterator[pa.RecordBatch]:
+        """One partition at a time, in order, from a disk-cached result: the driver never holds
+        the whole of it (Ibis's own batches collect everything first)."""
+        from pyspark import StorageLevel
+        from pyspark.sql.functions import spark_partition_id
+
+        schema = expr.schema().to_pyarrow()
+        frame = self.dataframe(expr).persist(StorageLevel.DISK_ONLY)
+        try:
+            tagged = frame.withColumn("_nr_part", spark_partition_id())
+            for part in range(frame.rdd.getNumPartitions()):
+                chunk = tagged.where(tagged["_nr_part"] == part).drop("_nr_part").toArrow()
+                yield from chunk.rename_columns(expr.columns).cast(schema).to_batches()
+        finally:
+            frame.unpersist()
+
     def reused(self, table: str, expr: ir.Table) -> ir.Table:
         return self.temp(table, expr)
 
