@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from netretain import Ledger, Reject
 from tests.conftest import Inputs, mrr_by_customer
@@ -176,3 +177,25 @@ def test_padding_is_trimmed_and_blank_text_is_missing(ledger: Ledger, inputs: In
     ]
     stored = {r["line_id"]: r["customer_id"] for r in stored_lines(ledger)}
     assert stored == {"P1": "C1", "P2": "C1", "P5": "C2"}
+
+
+def test_a_file_rewritten_during_the_ingest_is_refused(
+    ledger: Ledger, tmp_path, monkeypatch
+) -> None:
+    from netretain.core.errors import IngestError
+    from netretain.ingest import pipeline
+
+    path = tmp_path / "lines.parquet"
+    pq.write_table(typed_lines(), path)
+    original = pipeline._record
+
+    def record_then_rewrite(*args, **kwargs):
+        original(*args, **kwargs)
+        pq.write_table(typed_lines().slice(0, 1), path)  # another export lands mid-ingest
+
+    monkeypatch.setattr(pipeline, "_record", record_then_rewrite)
+    with pytest.raises(IngestError, match="changed while it was being ingested"):
+        ledger.ingest(invoice_lines=path)
+    monkeypatch.setattr(pipeline, "_record", original)
+    result = ledger.ingest(invoice_lines=path)  # nothing of the refused attempt was kept
+    assert (result.accepted, result.rejected) == (1, 0)

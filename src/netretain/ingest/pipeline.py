@@ -219,6 +219,9 @@ def _ingest_file(
     spec = SPECS[kind]
     label = label or str(path)
     outcome = FileResult(kind, label)
+    if not path.exists():
+        raise IngestError(f"{path}: no such file", file=label)
+    version = _version(path)
     sha = file_sha256(path)
     ingests = store.table("ingests")
     seen = ingests.filter((ingests.kind == kind) & (ingests.sha256 == sha)).count()
@@ -226,8 +229,6 @@ def _ingest_file(
     if not replace and store.to_arrow(seen.name("n").as_table()).to_pylist()[0]["n"]:
         outcome.skipped = True
         return outcome
-    if not path.exists():
-        raise IngestError(f"{path}: no such file", file=label)
     stream = store.stage_file(
         path, f"_stage_{kind}", step(f"reading {path.name}") if step else None
     )
@@ -257,9 +258,21 @@ def _ingest_file(
         if outcome.rejected:
             _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, label)
         _record(store, ingest_id, kind, label, sha, outcome)
+    if _version(path) != version:  # the engine may read a file more than once (Parquet on DuckDB)
+        raise IngestError(
+            f"{path}: the file changed while it was being ingested; nothing was ingested: "
+            "run it again",
+            file=label,
+        )
     for scratch in ("_stage_", "_flagged_", "_failed_", "_compare_", "_classified_", "_rejects_"):
         store.drop(f"{scratch}{kind}")  # each file's scratch tables go before the next is read
     return outcome
+
+
+def _version(path: Path) -> tuple[int, int]:
+    """Size and modification time: what tells that a file was rewritten during an ingest."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _with_rate_check(store: Store, kind: str, checked: v.Validated, reporting: str) -> v.Validated:
