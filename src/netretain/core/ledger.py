@@ -231,10 +231,10 @@ def movements(mrr: ir.Table, reactivation_window_months: int | None = None) -> i
         last_paid = ibis.ifelse(mrr.mrr_cents > 0, mrr.month_index, None).max().over(before)
         t = t.mutate(last_paid=last_paid)
         late_return = (t.month_index - t.last_paid - 1) > reactivation_window_months
-    return classify(t, late_return)
+    return _movement_columns(t, late_return)
 
 
-def classify(t: ir.Table, late_return: ir.BooleanValue) -> ir.Table:
+def _movement_columns(t: ir.Table, late_return: ir.BooleanValue) -> ir.Table:
     """The movement columns of rows holding `mrr_cents` and `previous` (null: first month)."""
     cur, prev = t.mrr_cents, t.previous
     returning = prev.notnull() & (prev == 0) & (cur > 0)
@@ -280,7 +280,7 @@ def dense_movements(
     if reactivation_window_months is not None:
         gap = t._paid - t._prev_paid - 1
         late_return = (t.step == 0) & (gap > reactivation_window_months)
-    return classify(t, late_return)
+    return _movement_columns(t, late_return)
 
 
 def _previous(t: ir.Table) -> ir.IntegerValue:
