@@ -103,32 +103,33 @@ def conflicts(classified: Classified, spec: InputSpec, file: str, replace: bool)
     key_name = "+".join(spec.key)
     compared = classified.compared
     in_file = compared.filter(compared._fate == "conflict_in_file")
+    again = f"conflict: this {key_name} is given again with different content; the first row "
     parts = [
-        in_file.select(
-            file=ibis.literal(file),
-            row=in_file._row,
-            column=ibis.literal(key_name),
-            reason=ibis.literal(
-                f"conflict: this {key_name} is given again with different content; "
-                "the first row stands (row "
-            )
+        _key_rejects(
+            in_file,
+            spec,
+            file,
+            ibis.literal(f"{again}stands (row ")
             + in_file._first_row.cast("string")
             + ibis.literal(")"),
-            value=key_text(in_file, spec),
         )
     ]
     if not replace:
         changed = compared.filter(compared._fate == "changed")
-        parts.append(
-            changed.select(
-                file=ibis.literal(file),
-                row=changed._row,
-                column=ibis.literal(key_name),
-                reason=ibis.literal(
-                    f"conflict: this {key_name} was ingested before with different "
-                    "content; use --replace to record a correction"
-                ),
-                value=key_text(changed, spec),
-            )
+        before = (
+            f"conflict: this {key_name} was ingested before with different content; "
+            "use --replace to record a correction"
         )
+        parts.append(_key_rejects(changed, spec, file, ibis.literal(before)))
     return ibis.union(*parts, distinct=False)
+
+
+def _key_rejects(rows: ir.Table, spec: InputSpec, file: str, reason: ir.StringValue) -> ir.Table:
+    """(file, row, column, reason, value) for rows refused because of their key."""
+    return rows.select(
+        file=ibis.literal(file),
+        row=rows._row,
+        column=ibis.literal("+".join(spec.key)),
+        reason=reason,
+        value=key_text(rows, spec),
+    )
