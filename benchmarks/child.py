@@ -58,14 +58,15 @@ def _netretain(
 
 
 def _spark(spec: dict[str, Any]) -> Outcome:
-    """netretain on Spark local mode; exits saying UNAVAILABLE when the engine cannot start."""
+    """netretain on Spark local mode; exits saying UNAVAILABLE, with the fix, when Spark cannot
+    start (pyspark or Java missing)."""
+    from netretain.core.errors import EngineError
+
     try:
-        from netretain.engines import open_store  # noqa: F401
-        from netretain.engines.spark import SparkStore  # noqa: F401
-    except ImportError as exc:
-        print(f"UNAVAILABLE: netretain.engines.spark is not there yet ({exc})", flush=True)
+        return _netretain(spec, fresh=True, reports=True)
+    except EngineError as exc:
+        print(f"UNAVAILABLE: {exc}", flush=True)
         raise SystemExit(1) from None
-    return _netretain(spec, fresh=True, reports=True)
 
 
 def _duckdb_sql(spec: dict[str, Any]) -> Outcome:
