@@ -20,11 +20,15 @@ demo: install
 
 test: dev
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: dev
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: dev
 	$(BIN)/ruff format src tests $(wildcard benchmarks)

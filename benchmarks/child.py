@@ -60,7 +60,7 @@ def _netretain(
 def _spark(spec: dict[str, Any]) -> Outcome:
     """netretain on Spark local mode; exits saying UNAVAILABLE, with the fix, when Spark cannot
     start (pyspark or Java missing)."""
-    from netretain.core.errors import EngineError
+    from netretain.errors import EngineError
 
     try:
         return _netretain(spec, fresh=True, reports=True)
@@ -105,7 +105,7 @@ def _preload(task: str) -> None:
     import pandas  # noqa: F401
 
     if task.startswith(("netretain", "spark")):
-        import netretain.core.metrics  # noqa: F401
+        import netretain.core.retention  # noqa: F401
         from benchmarks.contenders import netretain_runs  # noqa: F401
 
 

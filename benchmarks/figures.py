@@ -29,7 +29,7 @@ TREND_MONEY = (
     "ending_cents",
     "expansion_cents",
     "contraction_cents",
-    "churned_cents",
+    "churn_cents",
     "customers_start",
     "customers_retained",
 )

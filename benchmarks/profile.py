@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from netretain import Ledger
-from netretain.ingest import pipeline
+from netretain.ledger import ingest as pipeline
 
 Stages = dict[str, float]
 

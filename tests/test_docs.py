@@ -12,7 +12,7 @@ import typer
 
 from netretain.cli.app import app
 from netretain.definitions import Definition, presets
-from netretain.ingest.schema import SPECS
+from netretain.store.inputs import SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

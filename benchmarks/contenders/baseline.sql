@@ -203,7 +203,7 @@ SELECT
     sum(CASE WHEN end_cents > start_cents THEN end_cents - start_cents ELSE 0 END) AS expansion_cents,
     sum(CASE WHEN end_cents > 0 AND end_cents < start_cents THEN start_cents - end_cents ELSE 0 END)
         AS contraction_cents,
-    sum(CASE WHEN end_cents = 0 THEN start_cents ELSE 0 END) AS churned_cents,
+    sum(CASE WHEN end_cents = 0 THEN start_cents ELSE 0 END) AS churn_cents,
     count(*) AS customers_start,
     count(*) FILTER (WHERE end_cents > 0) AS customers_retained,
     sum(end_cents) / sum(start_cents) AS ndr,

@@ -65,20 +65,16 @@ def trend_table(rows: list[dict[str, Any]], by: tuple[str, ...]) -> pa.Table:
     return pa.table(columns)
 
 
-MONEY = ("starting", "ending", "expansion", "contraction", "churned")
+MONEY = ("starting", "ending", "expansion", "contraction", "churn")
 COUNTS_AND_RATIOS = ("customers_start", "customers_retained", "ndr", "gdr", "logo_retention")
 
 
 def trend_tables(ledger: Ledger, step: Step = None) -> tuple[pa.Table, pa.Table]:
     """`netretain trend` and `netretain trend --by segment`: every as-of month at once."""
-    from netretain.analysis import trend
-    from netretain.definitions import default
-
-    definition = default()
     _enter(step, "report: trend")
-    overall = trend(ledger.store, ledger.sources, definition)
+    overall = ledger.trend()
     _enter(step, "report: trend by segment")
-    by_segment = trend(ledger.store, ledger.sources, definition, by="segment")
+    by_segment = ledger.trend(by="segment")
     return trend_table(overall, ()), trend_table(by_segment, ("segment",))
 
 

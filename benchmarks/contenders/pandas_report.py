@@ -63,15 +63,15 @@ def trend(cohort: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         ending_cents=e,
         expansion_cents=np.where(e > s, e - s, zero),
         contraction_cents=np.where((e > 0) & (e < s), s - e, zero),
-        churned_cents=np.where(e == 0, s, zero),
-        kept_cents=np.minimum(s, e),
+        churn_cents=np.where(e == 0, s, zero),
+        retained_cents=np.minimum(s, e),
         customers_start=np.int64(1),
         customers_retained=(e > 0).astype(np.int64),
     )
     t = parts.groupby(keys, dropna=False).sum().reset_index()
     start = t["starting_cents"].astype(np.float64)
     t["ndr"] = t["ending_cents"].astype(np.float64) / start
-    t["gdr"] = t["kept_cents"].astype(np.float64) / start
+    t["gdr"] = t["retained_cents"].astype(np.float64) / start
     t["logo_retention"] = t["customers_retained"] / t["customers_start"]
     return t
 

@@ -1,7 +1,8 @@
 """netretain: Net Dollar Retention, gross retention and the MRR movements behind them."""
 
-from netretain.api import Ledger
-from netretain.core.errors import (
+from netretain.core.results import MonthMovements, Report, Retention
+from netretain.definitions import Definition
+from netretain.errors import (
     DefinitionError,
     EngineError,
     IngestError,
@@ -9,8 +10,7 @@ from netretain.core.errors import (
     NetretainError,
     Reject,
 )
-from netretain.core.results import MonthMovements, Report, Retention
-from netretain.definitions import Definition
+from netretain.ledger import Ledger
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netretain.analysis import Benchmark, load
-from netretain.core.errors import LedgerError
+from netretain.errors import LedgerError
 
 
 def test_shipped_figures_name_their_source_and_year():

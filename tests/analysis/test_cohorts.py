@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from netretain.core.errors import LedgerError
+from netretain.errors import LedgerError
 
 
 def cells(matrix, cohort):

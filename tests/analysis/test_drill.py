@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from netretain.core.errors import UnsupportedError
 from netretain.definitions import resolve
+from netretain.errors import UnsupportedError
 
-FIGURES = {"churned": "churned_mrr", "contraction": "contraction_mrr", "expansion": "expansion_mrr"}
+FIGURES = {"churn": "churn_mrr", "contraction": "contraction_mrr", "expansion": "expansion_mrr"}
 
 
 def test_behind_lists_the_cohort_customers(tiny):
-    churned = tiny.behind("2025-01", "churned")
+    churned = tiny.behind("2025-01", "churn")
     assert [(r["customer_id"], r["name"], r["amount"]) for r in churned.rows] == [
         ("B", "Beta", Decimal("200.00"))
     ]
@@ -21,7 +21,7 @@ def test_behind_lists_the_cohort_customers(tiny):
     everyone = tiny.behind("2025-01")
     assert [(r["customer_id"], r["change"]) for r in everyone.rows] == [
         ("C", "expansion"),
-        ("B", "churned"),
+        ("B", "churn"),
         ("D", "contraction"),
         ("A", "flat"),
     ]
@@ -45,5 +45,5 @@ def test_totals_equal_the_report_per_segment(tiny):
 
 
 def test_movements_method_is_refused(tiny):
-    with pytest.raises(UnsupportedError, match="customers --movement"):
-        tiny.behind("2025-01", "churned", definition=resolve("movements-12"))
+    with pytest.raises(UnsupportedError, match="customer_movements"):
+        tiny.behind("2025-01", "churn", definition=resolve("movements-12"))

@@ -8,8 +8,8 @@ from fractions import Fraction as F
 import pytest
 
 from netretain.analysis import split
-from netretain.core.errors import UnsupportedError
 from netretain.definitions import resolve
+from netretain.errors import UnsupportedError
 from tests.conftest import definition
 
 SIX = definition(window_months=6)

@@ -11,18 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netretain.analysis import behind_table, segment_table
-from netretain.core import ledger
-from netretain.core.ledger import Sources
+from netretain.core import monthly
+from netretain.core.monthly import Sources
 from netretain.core.tables import empty_table
 from netretain.engines.duckdb import DuckDBStore
 from tests.conftest import definition
 
 FIRST = 2024 * 12
 WINDOW = definition(window_months=3)
-MONEY = ("starting_cents", "ending_cents", "expansion_cents", "contraction_cents", "churned_cents")
+MONEY = ("starting_cents", "ending_cents", "expansion_cents", "contraction_cents", "churn_cents")
 SUMS = (*MONEY, "customers_start", "customers_retained")
 CHANGES = {
-    "churned": "churned_cents",
+    "churn": "churn_cents",
     "contraction": "contraction_cents",
     "expansion": "expansion_cents",
 }
@@ -50,7 +50,7 @@ def sources_for(customers: list[tuple[str, str, list[int]]]) -> Sources:
         }
     )
     horizon = FIRST + 6
-    mrr = ledger.densify(ibis.memtable(raw), horizon, FIRST)
+    mrr = monthly.densify(ibis.memtable(raw), horizon, FIRST)
     people = pa.table(
         {
             "customer_id": [f"C{i}" for i in range(len(customers))],
@@ -67,7 +67,7 @@ def sources_for(customers: list[tuple[str, str, list[int]]]) -> Sources:
         horizon=horizon,
         currency="USD",
         mrr=mrr,
-        movements=ledger.movements(mrr),
+        movements=monthly.movements(mrr),
     )
 
 

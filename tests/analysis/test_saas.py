@@ -10,7 +10,7 @@ from netretain.definitions import resolve
 
 
 def month(ledger, label):
-    (m,) = ledger.saas_metrics(label, label)
+    (m,) = ledger.metrics(label, label)
     return m
 
 
@@ -22,7 +22,7 @@ def test_a_churn_month(tiny):
         4,
         Decimal("550.00"),
     )
-    assert (m.previous_mrr, m.customers_start, m.churned_customers) == (Decimal("2400.00"), 5, 1)
+    assert (m.previous_mrr, m.customers_start, m.churn_customers) == (Decimal("2400.00"), 5, 1)
     assert m.customer_churn_rate == pytest.approx(1 / 5)
     assert m.gross_revenue_churn_rate == pytest.approx(200 / 2400)
     assert m.net_revenue_churn_rate == pytest.approx(200 / 2400)
@@ -46,5 +46,5 @@ def test_first_month_has_no_rates_and_net_churn_is_one_minus_monthly_ndr(tiny):
     assert first.customer_churn_rate is None and first.quick_ratio is None
     assert first.new == Decimal("2100.00")
     ndr = {r["as_of"]: r["ndr"] for r in tiny.trend(definition=resolve("previous-month"))}
-    for m in tiny.saas_metrics("2024-02"):
+    for m in tiny.metrics("2024-02"):
         assert m.net_revenue_churn_rate == pytest.approx(1 - ndr[m.month])

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from netretain import Ledger
-from netretain.core.errors import LedgerError
+from netretain.definitions import default
+from netretain.errors import LedgerError
 from tests.conftest import Inputs, definition
 
 SIX = definition(window_months=6)
@@ -24,6 +25,8 @@ def test_segment_table(tiny):
     smb, ent = rows[("SMB",)], rows[("Enterprise",)]
     assert smb == {
         "segment": "SMB",
+        "definition": default().stamp(),
+        "currency": "USD",
         "ndr": pytest.approx(100 / 300),
         "gdr": pytest.approx(100 / 300),
         "logo_retention": 0.5,
@@ -31,7 +34,7 @@ def test_segment_table(tiny):
         "ending_mrr": Decimal("100.00"),
         "expansion_mrr": Decimal("0.00"),
         "contraction_mrr": Decimal("0.00"),
-        "churned_mrr": Decimal("200.00"),
+        "churn_mrr": Decimal("200.00"),
         "customers_start": 2,
         "customers_retained": 1,
         "small": True,
@@ -126,7 +129,7 @@ def test_bridge(tiny):
     ]
     assert bridge.to_dict()["ndr"] == pytest.approx(2200 / 2100)
     per_segment = {b.segment["segment"]: b.retention for b in tiny.bridge("2025-01", by="segment")}
-    assert per_segment["SMB"].churned_mrr == Decimal("200.00")
+    assert per_segment["SMB"].churn_mrr == Decimal("200.00")
     assert per_segment["Enterprise"].ending_mrr == Decimal("2100.00")
 
 
@@ -148,7 +151,7 @@ def test_parent_accounts_roll_up_with_the_parents_attributes(tmp_path):
     rows = by_key(ledger.segments(by="segment", as_of="2024-03", definition=parent).rows, "segment")
     assert rows[("Enterprise",)]["starting_mrr"] == Decimal("1100.00")  # P with its child K
     assert rows[("Enterprise",)]["customers_start"] == 1
-    assert rows[("SMB",)]["churned_mrr"] == Decimal("50.00")
+    assert rows[("SMB",)]["churn_mrr"] == Decimal("50.00")
     own = definition(window_months=2)
     flat = by_key(ledger.segments(by="segment", as_of="2024-03", definition=own).rows, "segment")
     assert flat[("SMB",)]["starting_mrr"] == Decimal("150.00")  # K counted as itself

@@ -19,12 +19,14 @@ COMMANDS = {
     "trend": ["trend", "--by", "segment", "--from", "2024-06"],
     "bridge": ["bridge", "--as-of", AS_OF, "--by", "segment"],
     "explain": ["explain", "--from", "2024-06", "--to", AS_OF, "--top", "3"],
-    "behind": ["behind", "--as-of", AS_OF, "--change", "churned", "--limit", "5"],
+    "behind": ["behind", "--as-of", AS_OF, "--change", "churn", "--limit", "5"],
     "benchmark": ["benchmark", "--as-of", AS_OF, "--by", "size_band,segment"],
     "metrics": ["metrics", "--from", "2024-01", "--to", AS_OF],
 }
 SEGMENT_KEYS = {
     "segment",
+    "definition",
+    "currency",
     "region",
     "ndr",
     "gdr",
@@ -33,7 +35,7 @@ SEGMENT_KEYS = {
     "ending_mrr",
     "expansion_mrr",
     "contraction_mrr",
-    "churned_mrr",
+    "churn_mrr",
     "customers_start",
     "customers_retained",
     "small",
@@ -68,7 +70,7 @@ def test_every_format(demo: Demo, name: str) -> None:
 def test_segments_sum_to_the_report(demo: Demo, report: dict) -> None:
     segments = json.loads(run(demo, "segments", "json"))
     assert all(set(s) == SEGMENT_KEYS for s in segments)
-    for key in ("starting_mrr", "ending_mrr", "churned_mrr", "expansion_mrr"):
+    for key in ("starting_mrr", "ending_mrr", "churn_mrr", "expansion_mrr"):
         assert sum(exact(s[key]) for s in segments) == exact(report[key])
     assert sum(s["customers_start"] for s in segments) == report["customers_start"]
     assert any(s["small"] for s in segments)  # 300 customers split nine ways
@@ -77,11 +79,11 @@ def test_segments_sum_to_the_report(demo: Demo, report: dict) -> None:
 def test_behind_total_is_the_report_figure(demo: Demo, report: dict, tmp_path: Path) -> None:
     out = tmp_path / "churned.csv"
     data = json.loads(run(demo, "behind", "json", "--export", str(out)))
-    assert exact(data["total"]) == exact(report["churned_mrr"])
+    assert exact(data["total"]) == exact(report["churn_mrr"])
     assert len(data["customers"]) == 5
     exported = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(exported) == data["count"]
-    assert sum(Decimal(r["amount"]) for r in exported) == exact(report["churned_mrr"])
+    assert sum(Decimal(r["amount"]) for r in exported) == exact(report["churn_mrr"])
 
 
 def test_bridge_and_trend_agree_with_the_report(demo: Demo, report: dict) -> None:

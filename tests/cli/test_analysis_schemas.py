@@ -56,7 +56,7 @@ CASES: dict[str, Case] = {
     ),
     "behind": Case("behind", ("behind", "--limit", "20")),
     "behind churned where segment": Case(
-        "behind", ("behind", "--change", "churned", "--where", "segment=SMB")
+        "behind", ("behind", "--change", "churn", "--where", "segment=SMB")
     ),
     "benchmark": Case("benchmark", ("benchmark",)),
     "benchmark by size_band,segment,gtm_motion": Case(
@@ -245,17 +245,17 @@ BROKEN: dict[str, tuple[str, Callable[[Any], None], str]] = {
         put("segments", 0, "weight_to", value=1.5),
         "1.5 is greater than the maximum of 1",
     ),
-    "explain: behind's vocabulary": (
+    "explain: one vocabulary (churn, not churned)": (
         "explain",
         put("customers", 0, "movement", value="churned"),
         "'churned' is not one of",
     ),
     "behind: missing total": ("behind", pop("total"), "'total' is a required property"),
     "behind: extra key": ("behind", put("limit", value=20), "'limit' was unexpected"),
-    "behind: explain's vocabulary": (
+    "behind: one vocabulary (churn, not churned)": (
         "behind",
-        put("customers", 0, "change", value="churn"),
-        "'churn' is not one of",
+        put("customers", 0, "change", value="churned"),
+        "'churned' is not one of",
     ),
     "behind: negative amount": (
         "behind",

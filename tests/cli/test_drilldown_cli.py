@@ -63,7 +63,7 @@ def test_movements_outside_the_ledger(demo: Demo) -> None:
     assert_clean_error(result, "2020-01 is outside the ledger", "2023-01 to 2024-12")
 
 
-def test_churned_customers_of_a_month_sum_to_its_churn(
+def test_churn_customers_of_a_month_sum_to_its_churn(
     demo: Demo, months: list[dict], churned: list[dict]
 ) -> None:
     # The month with the most churned customers, so the order is tested on several rows.

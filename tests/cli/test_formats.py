@@ -26,7 +26,7 @@ HEADLINE = (
     "ending_mrr",
     "expansion_mrr",
     "contraction_mrr",
-    "churned_mrr",
+    "churn_mrr",
     "customers_start",
     "customers_retained",
 )
@@ -88,7 +88,7 @@ def report_figures(d: dict[str, Any]) -> list[str]:
         pct(d["logo_retention"]),
         amount(d["starting_mrr"]),
         amount(d["ending_mrr"]),
-        amount(d["churned_mrr"]),
+        amount(d["churn_mrr"]),
         *(m["month"] for m in d["months"]),
     ]
 

@@ -38,7 +38,7 @@ LEDGER_COMMANDS: dict[str, list[str]] = {
     "trend": ["trend", "--by", "segment", "--from", "2024-06"],
     "bridge": ["bridge", "--as-of", AS_OF, "--by", "segment"],
     "explain": ["explain", "--from", "2024-06", "--to", AS_OF, "--top", "3"],
-    "behind": ["behind", "--as-of", AS_OF, "--change", "churned", "--limit", "5"],
+    "behind": ["behind", "--as-of", AS_OF, "--change", "churn", "--limit", "5"],
     "benchmark": ["benchmark", "--as-of", AS_OF, "--by", "size_band,segment"],
     "metrics": ["metrics", "--from", "2024-01", "--to", AS_OF],
 }

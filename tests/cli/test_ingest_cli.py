@@ -109,7 +109,7 @@ def test_a_changed_row_is_a_conflict_without_replace(small_copy: Path, tmp_path:
     assert (refused["accepted"], refused["rejected"], refused["unchanged"]) == (0, 1, 2)
     [conflict] = refused["rejects"]
     assert (conflict["file"], conflict["row"], conflict["column"]) == (str(path), 3, "line_id")
-    assert conflict["value"] == "L2" and "--replace" in conflict["reason"]
+    assert conflict["value"] == "L2" and "ingest it again with replace" in conflict["reason"]
     after = snapshot(small_copy)
     assert after["report"] == before["report"] and after["movements"] == before["movements"]
     assert after["rejects"][len(before["rejects"]) :] == [
@@ -125,7 +125,7 @@ def test_csv_lists_the_rejects(small_copy: Path, tmp_path: Path) -> None:
     assert [(r["file"], r["row"], r["column"], r["value"]) for r in rows] == [
         (str(path), "3", "line_id", "L2")
     ]
-    assert "--replace" in rows[0]["reason"]
+    assert "ingest it again with replace" in rows[0]["reason"]
 
 
 def test_table_shows_files_and_rejects(small_copy: Path, tmp_path: Path) -> None:

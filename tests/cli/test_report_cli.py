@@ -11,7 +11,7 @@ from netretain.definitions import load_file, presets, resolve
 
 from .conftest import Demo, assert_clean_error, invoke, invoke_json
 
-MONEY = ("starting_mrr", "ending_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr")
+MONEY = ("starting_mrr", "ending_mrr", "expansion_mrr", "contraction_mrr", "churn_mrr")
 
 
 def exact(value: float) -> Decimal:
@@ -63,7 +63,7 @@ def test_as_of_before_a_full_window_gives_empty_ratios_and_says_why(
     report = invoke_json("report", "--db", demo.db, "--as-of", ledger_months[5], schema="report")
     assert (report["ndr"], report["gdr"], report["logo_retention"]) == (None, None, None)
     assert report["customers_start"] == 0
-    assert "choose a later --as-of" in report["message"]
+    assert "choose a later as-of month" in report["message"]
     assert [m["month"] for m in report["months"]] == ledger_months[:6]
     # The table says the same: dashes for the empty ratios, and why.
     shown = invoke("report", "--db", demo.db, "--as-of", ledger_months[5]).stdout

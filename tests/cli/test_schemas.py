@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from netretain.definitions import Definition
 from netretain.definitions import model as definition_model
-from netretain.ingest.schema import SPECS
+from netretain.store.inputs import SPECS
 
 from .conftest import SCHEMAS, Demo, registry, validator
 

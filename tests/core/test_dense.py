@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netretain import Ledger
-from netretain.core import ledger
+from netretain.core import monthly
 from netretain.engines.duckdb import DuckDBStore
 
 FIRST = 2024 * 12
@@ -57,14 +57,14 @@ def test_dense_movements_are_the_movements_of_densify(
     rows: list[tuple[int, int, int]], window: int | None
 ) -> None:
     cents = cents_table(rows)
-    plain = ledger.movements(ledger.densify(cents, HORIZON, FIRST), window)
-    assert rows_of(ledger.dense_movements(cents, HORIZON, FIRST, window)) == rows_of(plain)
+    plain = monthly.movements(monthly.densify(cents, HORIZON, FIRST), window)
+    assert rows_of(monthly.dense_movements(cents, HORIZON, FIRST, window)) == rows_of(plain)
 
 
 def test_dense_movements_by_hand() -> None:
     # C0 pays in months 0, 1 and 4, C1 only in the horizon's month (no churn month after it).
     cents = cents_table([(0, 0, 100), (0, 1, 150), (0, 2, 0), (0, 4, 80), (1, 7, 40)])
-    moves = ledger.dense_movements(cents, HORIZON, FIRST)
+    moves = monthly.dense_movements(cents, HORIZON, FIRST)
     got = [(r[0], r[1] - FIRST, *r[2:]) for r in rows_of(moves)]
     #        month, mrr, previous, new, expansion, contraction, churn, reactivation
     assert got == [
@@ -118,12 +118,12 @@ def test_convert_by_column_is_convert(rows: list[tuple[int, int, str, str, int]]
             }
         )
     )
-    plain = ledger.convert(native, fx_table())
-    by_column = ledger.convert_by_column(native, fx_table(), sorted(FX))
+    plain = monthly.convert(native, fx_table())
+    by_column = monthly.convert_by_column(native, fx_table(), sorted(FX))
     paying = [r for r in rows_of(plain) if r[2] > 0]
     assert [r for r in rows_of(by_column) if r[2] > 0] == paying
-    assert rows_of(ledger.densify(by_column, HORIZON, FIRST)) == rows_of(
-        ledger.densify(plain, HORIZON, FIRST)
+    assert rows_of(monthly.densify(by_column, HORIZON, FIRST)) == rows_of(
+        monthly.densify(plain, HORIZON, FIRST)
     )
 
 
@@ -131,7 +131,7 @@ def test_the_stored_tables_are_the_plain_computations(rules_ledger: Ledger) -> N
     # rules_ledger has several currencies, a month without a EUR rate and MRR rows.
     sources, store = rules_ledger.sources, rules_ledger.store
     assert sources.components is not None and sources.mrr is not None
-    plain = ledger.convert(sources.components, sources.fx)
-    mrr = ledger.densify(plain, sources.horizon, sources.first_month)
+    plain = monthly.convert(sources.components, sources.fx)
+    mrr = monthly.densify(plain, sources.horizon, sources.first_month)
     assert rows_of(sources.mrr, store) == rows_of(mrr, store)
-    assert rows_of(sources.movements, store) == rows_of(ledger.movements(mrr), store)
+    assert rows_of(sources.movements, store) == rows_of(monthly.movements(mrr), store)

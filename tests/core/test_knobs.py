@@ -35,7 +35,7 @@ def figures(r: Report) -> tuple[Any, ...]:
         r.ending_mrr,
         r.expansion_mrr,
         r.contraction_mrr,
-        r.churned_mrr,
+        r.churn_mrr,
         r.customers_start,
         r.customers_retained,
     )

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netretain import Ledger
-from netretain.core import metrics
+from netretain.core import retention
 from netretain.core.arith import month_label
 from netretain.definitions import Definition, resolve
 from tests.conftest import Inputs, definition, ledger_from
@@ -202,13 +202,13 @@ def customer_mrr(ledger: Ledger, d: Definition | None = None) -> dict[str, dict[
 
 
 def retention_rows(ledger: Ledger, d: Definition) -> list[dict[str, Any]]:
-    table = metrics.retention_table(ledger.sources, d)
+    table = retention.retention_table(ledger.sources, d)
     return sorted(ledger.execute(table).to_pylist(), key=lambda r: r["as_of_index"])
 
 
 def check_bridges(rows: Sequence[dict[str, Any]]) -> None:
     for r in rows:
-        bridge = r["starting_cents"] - r["churned_cents"] - r["contraction_cents"]
+        bridge = r["starting_cents"] - r["churn_cents"] - r["contraction_cents"]
         assert bridge + r["expansion_cents"] == r["ending_cents"], r
 
 
@@ -265,4 +265,4 @@ def test_ndr_by_cohort_equals_ndr_by_movements_and_every_bridge_closes(
         check_bridges(retention_rows(ledger, d))
     report = ledger.report(definition=knobs)
     r = report.retention
-    assert r.starting_mrr - r.churned_mrr - r.contraction_mrr + r.expansion_mrr == r.ending_mrr
+    assert r.starting_mrr - r.churn_mrr - r.contraction_mrr + r.expansion_mrr == r.ending_mrr

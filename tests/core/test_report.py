@@ -60,11 +60,11 @@ def test_logo_retention_is_the_share_still_paying_at_t(report: Report) -> None:
 def test_bridge_starting_minus_churn_minus_contraction_plus_expansion_is_ending(
     report: Report,
 ) -> None:
-    assert report.churned_mrr == D("100.00")
+    assert report.churn_mrr == D("100.00")
     assert report.contraction_mrr == D("60.00")
     assert report.expansion_mrr == D("100.00")
     r = report.retention
-    assert r.starting_mrr - r.churned_mrr - r.contraction_mrr + r.expansion_mrr == r.ending_mrr
+    assert r.starting_mrr - r.churn_mrr - r.contraction_mrr + r.expansion_mrr == r.ending_mrr
 
 
 def test_report_is_stamped_with_its_definition(report: Report) -> None:
@@ -112,7 +112,7 @@ def test_worked_example_100_customers_5_churn_10_upsell(worked_example: Ledger) 
     report = worked_example.report("2024-01")
     # Start: 100 x $100 = $10,000. Churn: 5 x $100. Expansion: 10 x $50. End: $10,000.
     assert report.starting_mrr == D("10000.00")
-    assert report.churned_mrr == D("500.00")
+    assert report.churn_mrr == D("500.00")
     assert report.expansion_mrr == D("500.00")
     assert report.contraction_mrr == D("0.00")
     assert report.ending_mrr == D("10000.00")

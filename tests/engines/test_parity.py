@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from netretain import Ledger
-from netretain.core import ledger as core_ledger
-from netretain.core import metrics
+from netretain.core import monthly as core_ledger
+from netretain.core import retention
 from netretain.core.arith import month_label
 from netretain.definitions import default, from_mapping, presets
 from tests.engines.conftest import ENGINES
@@ -62,7 +62,7 @@ def test_the_reference_ledger_is_not_trivial(ledgers: dict[str, Ledger]) -> None
     report = reference.report()
     assert report.customers_start > 100 and report.ndr is not None
     assert (
-        report.starting_mrr - report.churned_mrr - report.contraction_mrr + (report.expansion_mrr)
+        report.starting_mrr - report.churn_mrr - report.contraction_mrr + (report.expansion_mrr)
         == report.ending_mrr
     )
 
@@ -97,7 +97,7 @@ def test_retention_at_every_month_is_equal(
     definition = PRESETS[ref]
 
     def figures(ledger: Ledger) -> list[dict[str, Any]]:
-        table = metrics.retention_table(ledger.sources, definition)
+        table = retention.retention_table(ledger.sources, definition)
         return table_rows(ledger, table, ["as_of_index"])
 
     expected = figures(ledgers["duckdb"])

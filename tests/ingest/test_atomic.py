@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from netretain import IngestError, Ledger, Reject
-from netretain.core import build
-from netretain.ingest import pipeline
+from netretain.ledger import build, hooks
+from netretain.ledger import ingest as pipeline
+from netretain.ledger.hooks import Ingested
 from tests.conftest import INVOICE_HEADER, Inputs, mrr_by_customer, state, stored_tables
 
 S = "subscription"
@@ -215,7 +216,7 @@ def test_a_changed_row_with_a_known_id_is_a_conflict(base: Base) -> None:
     result = base.ledger.ingest(invoice_lines=changed)
     reason = (
         "conflict: this line_id was ingested before with different content; "
-        "use --replace to record a correction"
+        "ingest it again with replace to record a correction"
     )
     assert result.rejects == [Reject(str(changed), 2, "line_id", reason, "L1")]
     assert base.snapshot(skip=("ingests", "rejects", "refused_invoice_lines")) == before
@@ -247,3 +248,42 @@ def test_replace_applies_a_changed_row_and_records_the_correction(base: Base) ->
         ("L1", Decimal("2400.00")),
         ("L2", Decimal("300.00")),
     ]
+
+
+# the ingest hook ---------------------------------------------------------------------------------
+
+
+def test_a_hook_runs_inside_the_ingest_and_sees_what_it_accepted(base: Base) -> None:
+    seen: list[tuple[int, list[tuple[str, int]], int]] = []
+
+    def count_lines(ingested: Ingested) -> None:
+        lines = ingested.store.table("input_invoice_lines")
+        rows = ingested.store.to_arrow(lines.count().name("n").as_table()).to_pylist()[0]["n"]
+        files = [(f.kind, f.accepted) for f in ingested.files]
+        seen.append((ingested.ingest_id, files, rows))
+
+    base.ledger.on_ingest.append(count_lines)
+    base.ledger.ingest(invoice_lines=base.second)
+    assert seen == [(2, [("invoice_lines", 2)], 4)]
+
+
+def test_a_failing_hook_rolls_the_whole_ingest_back(base: Base) -> None:
+    before = base.snapshot()
+
+    def refuse(ingested: Ingested) -> None:
+        raise IngestError("the revenue log refused this ingest")
+
+    base.ledger.on_ingest.append(refuse)
+    with pytest.raises(IngestError, match="revenue log refused"):
+        base.ledger.ingest(invoice_lines=base.second)
+    assert base.snapshot() == before
+
+
+def test_a_registered_hook_runs_for_every_ledger_opened_after(base: Base) -> None:
+    calls: list[int] = []
+    hook = hooks.register(lambda ingested: calls.append(ingested.ingest_id))
+    try:
+        Ledger(store=base.ledger.store).ingest(invoice_lines=base.second)
+    finally:
+        hooks.unregister(hook)
+    assert calls == [2]

@@ -182,8 +182,8 @@ def test_padding_is_trimmed_and_blank_text_is_missing(ledger: Ledger, inputs: In
 def test_a_file_rewritten_during_the_ingest_is_refused(
     ledger: Ledger, tmp_path, monkeypatch
 ) -> None:
-    from netretain.core.errors import IngestError
-    from netretain.ingest import pipeline
+    from netretain.errors import IngestError
+    from netretain.ledger import ingest as pipeline
 
     path = tmp_path / "lines.parquet"
     pq.write_table(typed_lines(), path)

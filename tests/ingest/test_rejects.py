@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from netretain import Ledger, Reject
-from netretain.ingest.pipeline import IngestResult
+from netretain.ledger.ingest import IngestResult
 from tests.conftest import INVOICE_HEADER, Inputs, mrr_by_customer
 
 S = "subscription"

@@ -21,13 +21,14 @@ from itertools import pairwise
 import ibis
 import ibis.expr.types as ir
 
-from netretain.core.arith import month_index
-from netretain.core.errors import LedgerError
-from netretain.core.ledger import Sources, roll_up_to_parent
-from netretain.core.metrics import Enrich
+from netretain.core.arith import MONTHS_PER_YEAR
+from netretain.core.monthly import Sources, in_force, roll_up_to_parent
 from netretain.core.results import RETENTION_KEYS
+from netretain.core.retention import Enrich
 from netretain.definitions.model import Definition
+from netretain.errors import LedgerError
 
+By = str | Sequence[str]  # attributes: "segment,region" or ["segment", "region"]
 NONE = "(none)"
 SMALL_SEGMENT = 30  # customers at the window start below which a segment is flagged `small`
 # (label, lowest annualised starting MRR in whole currency units), in order.
@@ -85,7 +86,7 @@ def check(sources: Sources, by: Sequence[str]) -> None:
 
 def size_band(start_cents: ir.IntegerValue) -> ir.StringValue:
     """The size band of a starting MRR in cents (annualised, compared in integer cents)."""
-    annual = start_cents * 12
+    annual = start_cents * MONTHS_PER_YEAR
     cases = [(annual < low * 100, label) for (label, _), (_, low) in pairwise(SIZE_BANDS)]
     return ibis.cases(*cases, else_=SIZE_BANDS[-1][0])
 
@@ -109,8 +110,7 @@ def plan_at_start(sources: Sources, definition: Definition, pairs: ir.Table) -> 
         line_customer="customer_id",
         plan="plan",
         micros="monthly_micros",
-        first=month_index(lines.service_start),
-        last=(month_index(lines.service_end) - 1).fill_null(sources.horizon),
+        **in_force(lines, sources.horizon),
     )
     covering = starts.join(
         spans,
@@ -135,7 +135,7 @@ def plan_at_start(sources: Sources, definition: Definition, pairs: ir.Table) -> 
 
 
 def enricher(sources: Sources, definition: Definition, by: Sequence[str]) -> Enrich | None:
-    """An `enrich` for `metrics.retention_table` that adds the `by` attributes to cohort pairs."""
+    """An `enrich` for `retention.retention_table` that adds the `by` attributes to cohort pairs."""
     by = tuple(by)
     if not by:
         return None

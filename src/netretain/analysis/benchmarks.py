@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from netretain.analysis.attributes import parse_by
-from netretain.analysis.segments import segments
-from netretain.core import ledger
+from netretain.analysis.segments import SegmentTable, segments
+from netretain.core import monthly
 from netretain.core.arith import month_label
-from netretain.core.errors import LedgerError
-from netretain.core.ledger import Sources
-from netretain.core.results import money
+from netretain.core.monthly import Sources
+from netretain.core.query import Query, gather
+from netretain.core.results import Stamped, arr
 from netretain.definitions.model import Definition
-from netretain.engines.base import Store
+from netretain.errors import LedgerError
 
 METRICS = ("ndr", "gdr")
 
@@ -93,25 +93,13 @@ def load(path: str | Path | None = None) -> tuple[Benchmark, ...]:
 
 
 @dataclass(frozen=True)
-class Placement:
+class Placement(Stamped):
     """A company's NDR and GDR, overall and per segment, each against the figures that apply."""
 
     as_of: str
-    definition: dict[str, Any]
-    currency: str
     company_arr: Decimal
-    rows: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of,
-            "definition": dict(self.definition),
-            "currency": self.currency,
-            "company_arr": self.company_arr,
-            "warnings": list(self.warnings),
-            "placements": self.rows,
-        }
+    rows: list[dict[str, Any]] = field(metadata={"key": "placements"}, default_factory=list)
 
 
 def _rows(
@@ -128,7 +116,8 @@ def _rows(
     for metric in METRICS:
         value = figures[metric]
         matching = [b for b in found if b.metric == metric]
-        for b in matching or [None]:
+        options: list[Benchmark | None] = [*matching] or [None]
+        for b in options:
             out.append(
                 {
                     **base,
@@ -149,39 +138,58 @@ def _rows(
 
 
 def benchmark(
-    store: Store,
     sources: Sources,
     definition: Definition,
     *,
     as_of: int,
     by: str | Sequence[str] = (),
     path: str | Path | None = None,
-) -> Placement:
+) -> Query[Placement]:
     """The company's NDR/GDR against every figure that applies; `by` attributes one at a time."""
     figures = load(path)
-    mrr = ledger.monthly_mrr(sources, definition)
-    total = store.to_arrow(
-        mrr.filter(mrr.month_index == as_of).aggregate(total=mrr.mrr_cents.sum())
-    ).to_pylist()[0]["total"]
-    arr = money(12 * int(total or 0))
-    overall = segments(store, sources, definition, by=(), as_of=as_of).rows
-    rows = []
-    if overall:
-        found = [b for b in figures if b.dimension == "overall"]
-        rows += _rows("overall", None, overall[0], found, arr)
-    for name in parse_by(by):
-        dimension = [b for b in figures if b.dimension == name]
-        for seg in segments(store, sources, definition, by=(name,), as_of=as_of).rows:
-            found = [b for b in dimension if b.matches(seg[name])]
-            rows += _rows(name, seg[name], seg, found, arr)
-    warnings = []
+    attrs = parse_by(by)
+    mrr = monthly.monthly_mrr(sources, definition)
+    total = mrr.filter(mrr.month_index == as_of).aggregate(total=mrr.mrr_cents.sum())
+    parts: dict[str, Query[Any]] = {
+        "total": Query.one(total, lambda rows: rows[0]["total"]),
+        "overall": segments(sources, definition, by=(), as_of=as_of),
+        **{f"by {name}": segments(sources, definition, by=(name,), as_of=as_of) for name in attrs},
+    }
+
+    def finish(found: dict[str, Any]) -> Placement:
+        company_arr = arr(found["total"])
+        rows = []
+        overall: SegmentTable = found["overall"]
+        if overall.rows:
+            matching = [b for b in figures if b.dimension == "overall"]
+            rows += _rows("overall", None, overall.rows[0], matching, company_arr)
+        for name in attrs:
+            dimension = [b for b in figures if b.dimension == name]
+            for seg in found[f"by {name}"].rows:
+                matching = [b for b in dimension if b.matches(seg[name])]
+                rows += _rows(name, seg[name], seg, matching, company_arr)
+        return Placement(
+            as_of=month_label(as_of),
+            definition=definition.stamp(),
+            currency=sources.currency,
+            company_arr=company_arr,
+            rows=rows,
+            warnings=warnings(sources, definition),
+        )
+
+    return gather(parts).then(finish)
+
+
+def warnings(sources: Sources, definition: Definition) -> list[str]:
+    """Why the company's figures may not compare with the published ones."""
+    out = []
     if definition.window_months != 12:
-        warnings.append(
+        out.append(
             f"{definition.ref} has a {definition.window_months}-month window; the published "
             "figures are annual (12-month) retention"
         )
     if sources.currency != "USD":
-        warnings.append(
+        out.append(
             f"size bands are in {sources.currency}; the published contract-size bands are in USD"
         )
-    return Placement(month_label(as_of), definition.stamp(), sources.currency, arr, rows, warnings)
+    return out

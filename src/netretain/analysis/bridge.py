@@ -15,26 +15,24 @@ from typing import Any
 from netretain.analysis.attributes import parse_by
 from netretain.analysis.segments import segment_table, sort_key
 from netretain.core.arith import month_label
-from netretain.core.ledger import Sources
-from netretain.core.results import Retention
+from netretain.core.monthly import Sources
+from netretain.core.query import Query, Row
+from netretain.core.results import Retention, Stamped
 from netretain.definitions.model import Definition
-from netretain.engines.base import Store
 
 STEPS = (
     ("starting MRR", "starting_mrr", 1),
     ("expansion", "expansion_mrr", 1),
     ("contraction", "contraction_mrr", -1),
-    ("churn", "churned_mrr", -1),
+    ("churn", "churn_mrr", -1),
 )
 
 
 @dataclass(frozen=True)
-class Bridge:
+class Bridge(Stamped):
     """One cohort's walk from starting to ending MRR (money as exact Decimal)."""
 
     as_of: str
-    definition: dict[str, Any]
-    currency: str
     retention: Retention
     segment: dict[str, Any] = field(default_factory=dict)
 
@@ -54,17 +52,16 @@ class Bridge:
         head = {"as_of": self.as_of, **self.segment}
         return [{**head, **step, "ndr": self.retention.ndr} for step in self.steps()]
 
-    def to_dict(self) -> dict[str, Any]:
+    def lead(self) -> dict[str, Any]:
+        return {"as_of": self.as_of, **self.segment}
+
+    def body(self) -> dict[str, Any]:
         r = self.retention
         return {
-            "as_of": self.as_of,
-            **self.segment,
-            "definition": dict(self.definition),
-            "currency": self.currency,
             "starting_mrr": r.starting_mrr,
             "expansion_mrr": r.expansion_mrr,
             "contraction_mrr": r.contraction_mrr,
-            "churned_mrr": r.churned_mrr,
+            "churn_mrr": r.churn_mrr,
             "ending_mrr": r.ending_mrr,
             "ndr": r.ndr,
             "gdr": r.gdr,
@@ -75,28 +72,30 @@ class Bridge:
 
 
 def bridge(
-    store: Store,
     sources: Sources,
     definition: Definition,
     *,
     as_of: int,
     by: str | Sequence[str] = (),
-) -> list[Bridge]:
+) -> Query[list[Bridge]]:
     """The bridge at `as_of`: one for the whole cohort, or one per segment of `by`."""
     attrs = parse_by(by)
     table = segment_table(sources, definition, by=attrs)
-    rows = store.to_arrow(table.filter(table.as_of_index == as_of)).to_pylist()
-    rows.sort(key=lambda r: sort_key(r, attrs))
     stamp = definition.stamp()
-    if not rows and not attrs:
-        rows = [{}]
-    return [
-        Bridge(
-            as_of=month_label(as_of),
-            definition=stamp,
-            currency=sources.currency,
-            retention=Retention.from_row(row or None),
-            segment={name: row[name] for name in attrs},
-        )
-        for row in rows
-    ]
+
+    def finish(rows: list[Row]) -> list[Bridge]:
+        rows = sorted(rows, key=lambda r: sort_key(r, attrs))
+        if not rows and not attrs:
+            rows = [{}]
+        return [
+            Bridge(
+                as_of=month_label(as_of),
+                definition=stamp,
+                currency=sources.currency,
+                retention=Retention.from_row(row or None),
+                segment={name: row[name] for name in attrs},
+            )
+            for row in rows
+        ]
+
+    return Query.one(table.filter(table.as_of_index == as_of), finish)

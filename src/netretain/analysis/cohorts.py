@@ -16,20 +16,20 @@ its window and method do not, since a cohort matrix is by construction the cohor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
 
-from netretain.core import ledger
+from netretain.core import monthly, retention
 from netretain.core.arith import month_label
-from netretain.core.errors import LedgerError
-from netretain.core.ledger import Sources
-from netretain.core.results import money
+from netretain.core.monthly import Sources
+from netretain.core.query import Query, Row
+from netretain.core.results import Stamped, money
 from netretain.core.tables import literal_table
 from netretain.definitions.model import Definition
-from netretain.engines.base import Store
+from netretain.errors import LedgerError
 
 PERIODS = {"month": 1, "quarter": 3, "year": 12}
 METRICS = {"ndr": "ndr", "gdr": "gdr", "logo": "logo_retention"}
@@ -46,7 +46,7 @@ def check_period(period: str) -> int:
 def cohort_table(sources: Sources, definition: Definition, *, period: str = "month") -> ir.Table:
     """One row per cohort and age: customers, starting and age-k MRR, and the three ratios."""
     step = check_period(period)
-    mrr = ledger.monthly_mrr(sources, definition)
+    mrr = monthly.monthly_mrr(sources, definition)
     paying = mrr.filter(mrr.mrr_cents > 0)
     first = paying.group_by("customer_id").aggregate(first_month=paying.month_index.min())
     m = mrr.select(m_customer="customer_id", m_month="month_index", m_cents="mrr_cents")
@@ -74,18 +74,9 @@ def cohort_table(sources: Sources, definition: Definition, *, period: str = "mon
         customers_retained=(cells.end_cents > 0).sum(),
         starting_cents=cells.start_cents.sum(),
         ending_cents=cells.end_cents.sum(),
-        kept_cents=ibis.least(cells.start_cents, cells.end_cents).sum(),
+        retained_cents=ibis.least(cells.start_cents, cells.end_cents).sum(),
     )
-    start_f = t.starting_cents.cast("float64")
-    if definition.gdr_cap == "aggregate":
-        gdr = ibis.least(t.ending_cents, t.starting_cents).cast("float64") / start_f
-    else:
-        gdr = t.kept_cents.cast("float64") / start_f
-    return t.mutate(
-        ndr=t.ending_cents.cast("float64") / start_f,
-        gdr=gdr,
-        logo_retention=t.customers_retained.cast("float64") / t.customers_start.cast("float64"),
-    )
+    return retention.with_ratios(t, definition)
 
 
 def cohort_label(index: int, period: str) -> str:
@@ -98,13 +89,12 @@ def cohort_label(index: int, period: str) -> str:
 
 
 @dataclass(frozen=True)
-class CohortMatrix:
+class CohortMatrix(Stamped):
     """Every cohort x age cell with its sums and ratios, stamped with the definition."""
 
     period: str
-    definition: dict[str, Any]
-    currency: str
-    cells: list[dict[str, Any]] = field(default_factory=list)
+    cells: list[dict[str, Any]]
+    LEAD: ClassVar[tuple[str, ...]] = ("period",)
 
     def matrix(self, metric: str = "ndr") -> list[dict[str, Any]]:
         """Wide rows for one metric (ndr, gdr or logo): cohort, size, then one column per age."""
@@ -124,37 +114,35 @@ class CohortMatrix:
             row[f"{prefix}{cell['age']}"] = cell[key]
         return list(rows.values())
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "period": self.period,
-            "definition": dict(self.definition),
-            "currency": self.currency,
-            "cells": self.cells,
-        }
-
 
 def cohort_matrix(
-    store: Store, sources: Sources, definition: Definition, *, period: str = "month"
-) -> CohortMatrix:
+    sources: Sources, definition: Definition, *, period: str = "month"
+) -> Query[CohortMatrix]:
     """The cohort matrix as plain cells (money as Decimal, ratios as fractions)."""
     step = check_period(period)
-    rows = store.to_arrow(cohort_table(sources, definition, period=period)).to_pylist()
-    rows.sort(key=lambda r: (r["cohort_index"], r["age"]))
-    sizes = {r["cohort_index"]: r["customers_start"] for r in rows if r["age"] == 0}
-    cells = [
-        {
-            "cohort": cohort_label(r["cohort_index"], period),
-            "age": r["age"],
-            "months_since_start": r["age"] * step,
-            "customers_start": r["customers_start"],
-            "customers_retained": r["customers_retained"],
-            "starting_mrr": money(r["starting_cents"]),
-            "mrr": money(r["ending_cents"]),
-            "ndr": r["ndr"],
-            "gdr": r["gdr"],
-            "logo_retention": r["logo_retention"],
-            "complete": r["customers_start"] == sizes.get(r["cohort_index"]),
-        }
-        for r in rows
-    ]
-    return CohortMatrix(period, definition.stamp(), sources.currency, cells)
+
+    def finish(rows: list[Row]) -> CohortMatrix:
+        rows = sorted(rows, key=lambda r: (r["cohort_index"], r["age"]))
+        sizes = {r["cohort_index"]: r["customers_start"] for r in rows if r["age"] == 0}
+        stamp = definition.stamp()
+        cells = [
+            {
+                "cohort": cohort_label(r["cohort_index"], period),
+                "definition": stamp,
+                "currency": sources.currency,
+                "age": r["age"],
+                "months_since_start": r["age"] * step,
+                "customers_start": r["customers_start"],
+                "customers_retained": r["customers_retained"],
+                "starting_mrr": money(r["starting_cents"]),
+                "mrr": money(r["ending_cents"]),
+                "ndr": r["ndr"],
+                "gdr": r["gdr"],
+                "logo_retention": r["logo_retention"],
+                "complete": r["customers_start"] == sizes.get(r["cohort_index"]),
+            }
+            for r in rows
+        ]
+        return CohortMatrix(period=period, definition=stamp, currency=sources.currency, cells=cells)
+
+    return Query.one(cohort_table(sources, definition, period=period), finish)

@@ -1,8 +1,8 @@
 """The cohort customers behind a report's figures: who churned, contracted or expanded, by how much.
 
-Rows come from `metrics.customer_changes` over the report's cohort (customers paying at T - window),
-so for the cohort and compounded methods the rows of a change add up to the report's
-`churned_mrr`, `contraction_mrr` or `expansion_mrr` exactly. The movements method sums monthly
+Rows come from `retention.customer_changes` over the report's cohort (customers paying at
+T - window), so for the cohort and compounded methods the rows of a change add up to the report's
+`churn_mrr`, `contraction_mrr` or `expansion_mrr` exactly. The movements method sums monthly
 movements along the way instead, which no single per-customer change reproduces, so it is refused.
 """
 
@@ -11,25 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
 
 from netretain.analysis.attributes import enricher
-from netretain.core import metrics
-from netretain.core.arith import month_label
-from netretain.core.errors import LedgerError, UnsupportedError
-from netretain.core.ledger import Sources
-from netretain.core.results import money
+from netretain.core import monthly, retention
+from netretain.core.arith import first_day, month_label
+from netretain.core.monthly import MOVEMENTS, Sources
+from netretain.core.query import Query, Row, Rows
+from netretain.core.results import Stamped, money
 from netretain.definitions.model import Definition
-from netretain.engines.base import Store
+from netretain.errors import LedgerError, UnsupportedError, arg
 
 CHANGES = {
-    "churned": "churned_cents",
+    "churn": "churn_cents",
     "contraction": "contraction_cents",
     "expansion": "expansion_cents",
-    "retained": "kept_cents",
+    "retained": "retained_cents",
 }
 
 
@@ -45,23 +45,22 @@ def behind_table(
     if definition.method == "movements":
         raise UnsupportedError(
             f"{definition.ref} sums monthly movements, which no per-customer change reproduces; "
-            "use `netretain customers --movement churn --from ... --to ...`, or --definition ndr"
+            f"list each customer's monthly churn over the window instead "
+            f"({arg('customer_movements')}), or use {arg('definition')} ndr"
         )
     if change is not None and change not in CHANGES:
         raise LedgerError(f"unknown change {change!r}; use one of {', '.join(CHANGES)}")
     where = dict(where or {})
-    pairs = metrics.pairs_for(sources, definition)
+    pairs = retention.pairs_for(sources, definition)
     pairs = pairs.filter(pairs.as_of_index == as_of)
     enrich = enricher(sources, definition, tuple(where))
     if enrich is not None:
         pairs = enrich(pairs)
         for name, value in where.items():
             pairs = pairs.filter(pairs[name] == value)
-    t = metrics.customer_changes(pairs)
+    t = retention.customer_changes(pairs)
     s, e = t.start_cents, t.end_cents
-    kind = ibis.cases(
-        (e == 0, "churned"), (e > s, "expansion"), (e < s, "contraction"), else_="flat"
-    )
+    kind = ibis.cases((e == 0, "churn"), (e > s, "expansion"), (e < s, "contraction"), else_="flat")
     amount = t[CHANGES[change]] if change else (e - s).abs()
     t = t.mutate(change=kind, amount_cents=amount)
     if change is not None:
@@ -72,31 +71,18 @@ def behind_table(
 
 
 @dataclass(frozen=True)
-class Behind:
+class Behind(Stamped):
     """The customers behind one figure of a report, and their total."""
 
     as_of: str
     change: str | None
-    definition: dict[str, Any]
-    currency: str
     total: Decimal
     count: int
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of,
-            "change": self.change,
-            "definition": dict(self.definition),
-            "currency": self.currency,
-            "total": self.total,
-            "count": self.count,
-            "customers": self.rows,
-        }
+    rows: list[dict[str, Any]] = field(metadata={"key": "customers"})
+    LEAD: ClassVar[tuple[str, ...]] = ("as_of", "change")
 
 
 def behind(
-    store: Store,
     sources: Sources,
     definition: Definition,
     *,
@@ -104,31 +90,92 @@ def behind(
     change: str | None = None,
     where: Mapping[str, str] | None = None,
     limit: int | None = None,
-) -> Behind:
+) -> Query[Behind]:
     """The customers behind `change` at `as_of` (all listed if limit is None) and their total."""
     t = behind_table(sources, definition, as_of=as_of, change=change, where=where)
-    summary = store.to_arrow(t.aggregate(total=t.amount_cents.sum(), count=t.count())).to_pylist()[
-        0
-    ]
+    summary = t.aggregate(total=t.amount_cents.sum(), count=t.count())
+
+    def finish(rows: Rows) -> Behind:
+        [totals] = rows["summary"]
+        return Behind(
+            as_of=month_label(as_of),
+            change=change,
+            definition=definition.stamp(),
+            currency=sources.currency,
+            total=money(totals["total"]),
+            count=int(totals["count"] or 0),
+            rows=[
+                {
+                    "customer_id": r["customer_id"],
+                    "name": r["name"],
+                    "start_month": month_label(r["start_month_index"]),
+                    "starting_mrr": money(r["start_cents"]),
+                    "ending_mrr": money(r["end_cents"]),
+                    "change": r["change"],
+                    "amount": money(r["amount_cents"]),
+                }
+                for r in rows["shown"]
+            ],
+        )
+
     shown = t if limit is None else t.limit(limit)
-    rows = [
-        {
-            "customer_id": r["customer_id"],
-            "name": r["name"],
-            "start_month": month_label(r["start_month_index"]),
-            "starting_mrr": money(r["start_cents"]),
-            "ending_mrr": money(r["end_cents"]),
-            "change": r["change"],
-            "amount": money(r["amount_cents"]),
-        }
-        for r in store.to_arrow(shown).to_pylist()
-    ]
-    return Behind(
-        as_of=month_label(as_of),
-        change=change,
-        definition=definition.stamp(),
-        currency=sources.currency,
-        total=money(summary["total"]),
-        count=int(summary["count"] or 0),
-        rows=rows,
+    return Query({"summary": summary, "shown": shown}, finish)
+
+
+def customer_months(
+    sources: Sources,
+    definition: Definition | None,
+    *,
+    customer_id: str | None = None,
+    movement: str | None = None,
+    months: tuple[int | None, int | None] = (None, None),
+    by_amount: bool = False,
+) -> ir.Table:
+    """Customer-months for a drill-down (who churned in March, who expanded most), in a stable
+    order: by customer and month, or by the movement's amount, largest first."""
+    t = monthly.movements_for(sources, definition)
+    if customer_id is not None:
+        t = t.filter(t.customer_id == customer_id)
+    first, last = months
+    if first is not None:
+        t = t.filter(t.month_index >= first)
+    if last is not None:
+        t = t.filter(t.month_index <= last)
+    if movement is not None:
+        if movement not in MOVEMENTS:
+            raise LedgerError(f"unknown movement {movement!r}; use one of {', '.join(MOVEMENTS)}")
+        t = t.filter(t[movement] > 0)
+    if by_amount and movement is not None:
+        return t.order_by([t[movement].desc(), "customer_id", "month_index"])
+    return t.order_by(["customer_id", "month_index"])
+
+
+MONEY_COLUMNS = {"mrr_cents": "mrr", "previous_cents": "previous_mrr"}
+
+
+def customer_row(row: Row) -> dict[str, Any]:
+    """A customer-month as plain values: month label and Decimal money."""
+    out: dict[str, Any] = {
+        "customer_id": row["customer_id"],
+        "month": month_label(row["month_index"]),
+    }
+    for column, name in MONEY_COLUMNS.items():
+        out[name] = money(row[column])
+    for name in MOVEMENTS:
+        out[name] = money(row[name])
+    return out
+
+
+def labelled(t: ir.Table) -> ir.Table:
+    """Customer-months for export: month labels and money as DECIMAL(18,2), in the engine."""
+
+    def decimal(column: ir.IntegerValue) -> ir.DecimalValue:
+        return (column.cast("decimal(18,0)") / 100).cast("decimal(18,2)")
+
+    return t.select(
+        "customer_id",
+        month=first_day(t.month_index).cast("string").substr(0, 7),
+        mrr=decimal(t.mrr_cents),
+        previous_mrr=decimal(t.previous_cents),
+        **{n: decimal(t[n]) for n in MOVEMENTS},
     )

@@ -27,26 +27,24 @@ import ibis.expr.types as ir
 
 from netretain.analysis.attributes import enricher, parse_by
 from netretain.analysis.segments import segment_table, sort_key
-from netretain.core import metrics
+from netretain.core import retention
 from netretain.core.arith import month_label
-from netretain.core.errors import LedgerError, UnsupportedError
-from netretain.core.ledger import Sources
-from netretain.core.results import money
+from netretain.core.monthly import Sources
+from netretain.core.query import Query, Row
+from netretain.core.results import Stamped, money
 from netretain.definitions.model import Definition
-from netretain.engines.base import Store
+from netretain.errors import LedgerError, UnsupportedError
 
 Key = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
-class Explanation:
+class Explanation(Stamped):
     """The NDR change between two as-of months and its exact mix / rate split."""
 
     start: str
     end: str
     by: tuple[str, ...]
-    definition: dict[str, Any]
-    currency: str
     ndr_from: Fraction
     ndr_to: Fraction
     mix_effect: Fraction
@@ -67,17 +65,15 @@ class Explanation:
 
     def segment_rows(self) -> list[dict[str, Any]]:
         """Per-segment effects plus a '(total)' row, as floats (the CSV shape)."""
-        total = {name: "(total)" for name in self.by}
+        total: dict[str, Any] = {name: "(total)" for name in self.by}
         total |= {"mix_effect": self.mix_effect, "rate_effect": self.rate_effect}
         return [_floats(r) for r in [*self.segments, {**total, "total": self.change}]]
 
-    def to_dict(self) -> dict[str, Any]:
+    def lead(self) -> dict[str, Any]:
+        return {"from": self.start, "to": self.end, "by": list(self.by)}
+
+    def body(self) -> dict[str, Any]:
         return {
-            "from": self.start,
-            "to": self.end,
-            "by": list(self.by),
-            "definition": dict(self.definition),
-            "currency": self.currency,
             **self.totals(),
             "segments": [_floats(s) for s in self.segments],
             "customers": [_floats(c) for c in self.customers],
@@ -101,8 +97,10 @@ def split(
         s1, e1 = end.get(key, (0, 0))
         r0 = Fraction(e0, s0) if s0 else None
         r1 = Fraction(e1, s1) if s1 else None
+        # a key is in start or end with a positive start, so one of the two rates exists
         a = r0 if r0 is not None else r1
         b = r1 if r1 is not None else r0
+        assert a is not None and b is not None
         w0, w1 = Fraction(s0, total_from), Fraction(s1, total_to)
         mix = (w1 - w0) * (a + b) / 2
         rate = (b - a) * (w0 + w1) / 2
@@ -121,7 +119,7 @@ def customer_contributions(
     by: Sequence[str] = (),
 ) -> ir.Table:
     """Per customer in either cohort: its MRR at both ends of each window, its NDR contribution."""
-    pairs = metrics.pairs_for(sources, definition)
+    pairs = retention.pairs_for(sources, definition)
     enrich = enricher(sources, definition, by)
     if enrich is not None:
         pairs = enrich(pairs)
@@ -150,10 +148,17 @@ def customer_contributions(
     )
 
 
+def _known(value: Fraction | None) -> Fraction:
+    """An effect, which `split` always computes."""
+    assert value is not None
+    return value
+
+
 def movement(start: int | None, end: int | None) -> tuple[str | None, int]:
     """A cohort customer's movement over one window and its size in cents."""
     if start is None:
         return None, 0
+    end = end or 0
     if end == 0:
         return "churn", start
     if end > start:
@@ -164,7 +169,6 @@ def movement(start: int | None, end: int | None) -> tuple[str | None, int]:
 
 
 def explain(
-    store: Store,
     sources: Sources,
     definition: Definition,
     *,
@@ -172,53 +176,58 @@ def explain(
     end: int,
     by: str | Sequence[str] = ("segment",),
     top: int = 10,
-) -> Explanation:
+) -> Query[Explanation]:
     """Decompose NDR(end) - NDR(start) into segment mix and within-segment rate effects."""
     if definition.method == "compounded":
         raise UnsupportedError(
             "explain needs NDR as a ratio of sums (methods cohort and movements); "
-            f"{definition.ref} compounds monthly rates, so try --definition ndr"
+            f"{definition.ref} compounds monthly rates, so try the definition ndr"
         )
     attrs = parse_by(by)
     table = segment_table(sources, definition, by=attrs)
-    rows = store.to_arrow(table.filter(table.as_of_index.isin([start, end]))).to_pylist()
-    sides: dict[int, dict[Key, tuple[int, int]]] = {start: {}, end: {}}
-    for r in rows:
-        key = tuple(r[name] for name in attrs)
-        sides[r["as_of_index"]][key] = (int(r["starting_cents"]), int(r["ending_cents"]))
-    totals = []
-    for month in (start, end):
-        total = sum(s for s, _ in sides[month].values())
-        if not total:
-            raise LedgerError(
-                f"no cohort at {month_label(month)}: nobody was paying a window before"
+
+    def finish(rows: list[Row]) -> Query[Explanation]:
+        sides: dict[int, dict[Key, tuple[int, int]]] = {start: {}, end: {}}
+        for r in rows:
+            key = tuple(r[name] for name in attrs)
+            sides[r["as_of_index"]][key] = (int(r["starting_cents"]), int(r["ending_cents"]))
+        totals = []
+        for month in (start, end):
+            total = sum(s for s, _ in sides[month].values())
+            if not total:
+                raise LedgerError(
+                    f"no cohort at {month_label(month)}: nobody was paying a window before"
+                )
+            totals.append(total)
+        effects = split(sides[start], sides[end])
+        segment_rows = [{**dict(zip(attrs, key, strict=True)), **v} for key, v in effects]
+        segment_rows.sort(key=lambda r: sort_key(r, attrs))
+        ndr = [
+            Fraction(sum(e for _, e in sides[m].values()), t)
+            for m, t in zip((start, end), totals, strict=True)
+        ]
+        pair = (totals[0], totals[1])
+        customers = top_customers(sources, definition, start, end, pair, attrs, top)
+        return customers.then(
+            lambda found: Explanation(
+                start=month_label(start),
+                end=month_label(end),
+                by=attrs,
+                definition=definition.stamp(),
+                currency=sources.currency,
+                ndr_from=ndr[0],
+                ndr_to=ndr[1],
+                mix_effect=sum((_known(v["mix_effect"]) for _, v in effects), Fraction(0)),
+                rate_effect=sum((_known(v["rate_effect"]) for _, v in effects), Fraction(0)),
+                segments=segment_rows,
+                customers=found,
             )
-        totals.append(total)
-    effects = split(sides[start], sides[end])
-    segment_rows = [{**dict(zip(attrs, key, strict=True)), **values} for key, values in effects]
-    segment_rows.sort(key=lambda r: sort_key(r, attrs))
-    ndr = [
-        Fraction(sum(e for _, e in sides[m].values()), t)
-        for m, t in zip((start, end), totals, strict=True)
-    ]
-    customers = top_customers(store, sources, definition, start, end, tuple(totals), attrs, top)
-    return Explanation(
-        start=month_label(start),
-        end=month_label(end),
-        by=attrs,
-        definition=definition.stamp(),
-        currency=sources.currency,
-        ndr_from=ndr[0],
-        ndr_to=ndr[1],
-        mix_effect=sum((v["mix_effect"] for _, v in effects), Fraction(0)),
-        rate_effect=sum((v["rate_effect"] for _, v in effects), Fraction(0)),
-        segments=segment_rows,
-        customers=customers,
-    )
+        )
+
+    return Query.one(table.filter(table.as_of_index.isin([start, end])), finish)
 
 
 def top_customers(
-    store: Store,
     sources: Sources,
     definition: Definition,
     start: int,
@@ -226,27 +235,31 @@ def top_customers(
     totals: tuple[int, int],
     attrs: Sequence[str],
     top: int,
-) -> list[dict[str, Any]]:
+) -> Query[list[dict[str, Any]]]:
     """The `top` customers by absolute contribution, with exact contributions."""
     if top <= 0:
-        return []
+        return Query.done([])
     t = customer_contributions(sources, definition, start=start, end=end, totals=totals, by=attrs)
     t = t.order_by([ibis.desc(t.contribution.abs()), t.customer_id]).limit(top)
-    out = []
-    for r in store.to_arrow(t).to_pylist():
-        to_move, to_amount = movement(r["to_start_cents"], r["to_end_cents"])
-        from_move, from_amount = movement(r["from_start_cents"], r["from_end_cents"])
-        net_to = (r["to_end_cents"] or 0) - (r["to_start_cents"] or 0)
-        net_from = (r["from_end_cents"] or 0) - (r["from_start_cents"] or 0)
-        out.append(
-            {
-                "customer_id": r["customer_id"],
-                **{name: r[name] for name in attrs},
-                "movement": to_move,
-                "amount": money(to_amount),
-                "from_movement": from_move,
-                "from_amount": money(from_amount),
-                "contribution": Fraction(net_to, totals[1]) - Fraction(net_from, totals[0]),
-            }
-        )
-    return out
+
+    def finish(rows: list[Row]) -> list[dict[str, Any]]:
+        out = []
+        for r in rows:
+            to_move, to_amount = movement(r["to_start_cents"], r["to_end_cents"])
+            from_move, from_amount = movement(r["from_start_cents"], r["from_end_cents"])
+            net_to = (r["to_end_cents"] or 0) - (r["to_start_cents"] or 0)
+            net_from = (r["from_end_cents"] or 0) - (r["from_start_cents"] or 0)
+            out.append(
+                {
+                    "customer_id": r["customer_id"],
+                    **{name: r[name] for name in attrs},
+                    "movement": to_move,
+                    "amount": money(to_amount),
+                    "from_movement": from_move,
+                    "from_amount": money(from_amount),
+                    "contribution": Fraction(net_to, totals[1]) - Fraction(net_from, totals[0]),
+                }
+            )
+        return out
+
+    return Query.one(t, finish)

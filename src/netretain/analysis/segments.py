@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import ibis.expr.types as ir
 
 from netretain.analysis.attributes import SMALL_SEGMENT, band_order, enricher, parse_by
-from netretain.core import metrics
+from netretain.core import retention
 from netretain.core.arith import month_label
-from netretain.core.ledger import Sources
-from netretain.core.results import Retention
+from netretain.core.monthly import Sources
+from netretain.core.query import Query, Row
+from netretain.core.results import Retention, Stamped, stamped_row
 from netretain.definitions.model import Definition
-from netretain.engines.base import Store
 
 
 def segment_table(
@@ -26,7 +26,7 @@ def segment_table(
 ) -> ir.Table:
     """Per as-of month and segment: the cohort bridge and NDR, GDR, logo retention (all months)."""
     attrs = parse_by(by)
-    return metrics.retention_table(
+    return retention.retention_table(
         sources, definition, by=list(attrs), enrich=enricher(sources, definition, attrs)
     )
 
@@ -49,53 +49,53 @@ def sort_key(row: dict[str, Any], by: Sequence[str]) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True)
-class SegmentTable:
+class SegmentTable(Stamped):
     """Retention per segment at one as-of month, stamped with its definition."""
 
     as_of: str
     by: tuple[str, ...]
-    definition: dict[str, Any]
-    currency: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of,
-            "by": list(self.by),
-            "definition": dict(self.definition),
-            "currency": self.currency,
-            "segments": self.rows,
-        }
+    rows: list[dict[str, Any]] = field(metadata={"key": "segments"})
+    LEAD: ClassVar[tuple[str, ...]] = ("as_of", "by")
 
 
 def segments(
-    store: Store,
     sources: Sources,
     definition: Definition,
     *,
     by: str | Sequence[str],
     as_of: int,
-) -> SegmentTable:
+) -> Query[SegmentTable]:
     """Retention per segment at `as_of`.
 
-    >>> segments(store, sources, default(), by="segment,region", as_of=parse_month("2025-12"))
+    >>> segments(sources, default(), by="segment,region", as_of=parse_month("2025-12"))
     """
     attrs = parse_by(by)
     table = segment_table(sources, definition, by=attrs)
-    rows = store.to_arrow(table.filter(table.as_of_index == as_of)).to_pylist()
-    out = sorted((segment_row(r, attrs) for r in rows), key=lambda r: sort_key(r, attrs))
-    return SegmentTable(month_label(as_of), attrs, definition.stamp(), sources.currency, out)
+
+    stamp = definition.stamp()
+
+    def finish(rows: list[Row]) -> SegmentTable:
+        found = sorted((segment_row(r, attrs) for r in rows), key=lambda r: sort_key(r, attrs))
+        out = [stamped_row(r, attrs, stamp, sources.currency) for r in found]
+        return SegmentTable(
+            as_of=month_label(as_of),
+            by=attrs,
+            definition=stamp,
+            currency=sources.currency,
+            rows=out,
+        )
+
+    return Query.one(table.filter(table.as_of_index == as_of), finish)
 
 
 def trend(
-    store: Store,
     sources: Sources,
     definition: Definition,
     *,
     by: str | Sequence[str] = (),
     first: int | None = None,
     last: int | None = None,
-) -> list[dict[str, Any]]:
+) -> Query[list[dict[str, Any]]]:
     """NDR, GDR and logo retention for every as-of month in [first, last], overall or per segment.
 
     Months whose window start has no paying customers have no row.
@@ -106,21 +106,16 @@ def trend(
         table = table.filter(table.as_of_index >= first)
     if last is not None:
         table = table.filter(table.as_of_index <= last)
-    rows = store.to_arrow(table).to_pylist()
-    rows.sort(key=lambda r: (r["as_of_index"], sort_key(r, attrs)))
     stamp = definition.stamp()
-    out = []
-    for row in rows:
-        values = segment_row(row, attrs)
-        if not attrs:
-            values.pop("small")
-        out.append(
-            {
-                "as_of": month_label(row["as_of_index"]),
-                **{name: values.pop(name) for name in attrs},
-                "definition": stamp,
-                "currency": sources.currency,
-                **values,
-            }
-        )
-    return out
+
+    def finish(rows: list[Row]) -> list[dict[str, Any]]:
+        rows = sorted(rows, key=lambda r: (r["as_of_index"], sort_key(r, attrs)))
+        out = []
+        for row in rows:
+            values = {"as_of": month_label(row["as_of_index"]), **segment_row(row, attrs)}
+            if not attrs:
+                values.pop("small")
+            out.append(stamped_row(values, ("as_of", *attrs), stamp, sources.currency))
+        return out
+
+    return Query.one(table, finish)

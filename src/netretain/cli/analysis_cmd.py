@@ -14,10 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from netretain.analysis.attributes import parse_by
-from netretain.api import Ledger
 from netretain.cli import options as opt
 from netretain.cli.render import Format, cell, console, emit, err_console, table, write_csv
 from netretain.definitions import Definition
+from netretain.ledger import Ledger
 
 BY = typer.Option(None, "--by", help="Attribute(s), comma-separated, e.g. segment,region.")
 START = typer.Option(None, "--from", help="First month (YYYY-MM).")
@@ -28,8 +28,9 @@ BAR_WIDTH = 40
 BAR_COLUMNS = (("step", "left"), ("amount", "right"), ("running", "right"), ("", "left"))
 POINTS = {"change", "mix_effect", "rate_effect", "total", "contribution"}
 BENCH = ("scope", "segment", "metric", "value", "benchmark", "published", "placement", "ref")
-SAAS = ("month", "mrr", "arr", "customers", "arpa", "customer_churn_rate", "quick_ratio")
-SAAS += ("gross_revenue_churn_rate", "net_revenue_churn_rate", "expansion_rate", "net_new_mrr")
+METRICS: tuple[str, ...] = ("month", "mrr", "arr", "customers", "arpa", "customer_churn_rate")
+METRICS += ("quick_ratio", "gross_revenue_churn_rate", "net_revenue_churn_rate")
+METRICS += ("expansion_rate", "net_new_mrr")
 
 
 def _title(data: dict[str, Any], what: str) -> str:
@@ -150,7 +151,7 @@ def bridge(
     bridges = ledger.bridge(as_of, by or (), definition)
     data = [b.to_dict() for b in bridges]
     steps = [row for b in bridges for row in b.step_rows()]
-    emit(data, fmt, rows=lambda: steps, show=lambda: show_bridge(data, parse_by(by)))
+    emit(data, fmt, rows=lambda: steps, show=lambda: show_bridge(data, list(parse_by(by))))
 
 
 def explain(
@@ -181,7 +182,7 @@ def explain(
 
 def behind(
     as_of: str = opt.AS_OF,
-    change: str = typer.Option(None, "--change", help="churned, contraction, expansion, retained."),
+    change: str = typer.Option(None, "--change", help="churn, contraction, expansion, retained."),
     where: list[str] = typer.Option(None, "--where", help="ATTR=VALUE; repeat to narrow further."),
     limit: int = typer.Option(1000, "--limit", help="At most this many rows shown (0: all)."),
     export: Path = typer.Option(None, "--export", help="Write every matching row to this CSV."),
@@ -190,9 +191,9 @@ def behind(
     ledger: Ledger,
     definition: Definition | None,
 ) -> None:
-    """The cohort customers behind a report's churned_mrr, contraction_mrr or expansion_mrr.
+    """The cohort customers behind a report's churn_mrr, contraction_mrr or expansion_mrr.
 
-    Example: netretain behind --db acme.duckdb --as-of 2025-12 --change churned --where segment=SMB
+    Example: netretain behind --db acme.duckdb --as-of 2025-12 --change churn --where segment=SMB
     """
     pairs = [w.split("=", 1) for w in where or []]
     if any(len(p) != 2 for p in pairs):
@@ -281,8 +282,8 @@ def metrics(
     Example: netretain metrics --db acme.duckdb --from 2025-01 --to 2025-12
     """
     chosen = definition
-    rows = [m.to_dict() for m in ledger.saas_metrics(start, end, chosen)]
-    emit(rows, fmt, show=lambda: _print(rows, "SaaS metrics", SAAS))
+    rows = [m.to_dict() for m in ledger.metrics(start, end, chosen)]
+    emit(rows, fmt, show=lambda: _print(rows, "SaaS metrics", METRICS))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,15 +1,16 @@
 """The ledger commands: ingest, report, movements, customers, rejects, compare."""
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from netretain.api import Ledger
 from netretain.cli import options as opt
 from netretain.cli.progress import steps
 from netretain.cli.render import Format, cell, console, emit, err_console, table, write_csv
 from netretain.core.results import RETENTION_KEYS, Report, money
 from netretain.definitions import Definition, resolve
+from netretain.ledger import Ledger
 
 MOVEMENT_NAMES = ("new", "expansion", "contraction", "churn", "reactivation")
 MONTH_COLUMNS = ("month", "mrr", "customers", *MOVEMENT_NAMES)
@@ -17,26 +18,18 @@ CUSTOMER_COLUMNS = ("customer_id", "month", "mrr", "previous_mrr", *MOVEMENT_NAM
 REJECT_COLUMNS = ("ingest_id", "kind", "file", "row", "column", "reason", "value")
 HEADLINE = RETENTION_KEYS
 
-# A missing input file is a usage error (exit 2, naming it), not a traceback from hashing it.
-INPUT_FILE = dict(exists=True, dir_okay=False, readable=True)
+
+def input_file(flag: str, help: str) -> Any:
+    """An input file option: a missing file is a usage error (exit 2), not a traceback."""
+    return typer.Option(None, flag, help=help, exists=True, dir_okay=False, readable=True)
 
 
 def ingest(
-    customers: Path = typer.Option(
-        None, "--customers", help="customers file (CSV or Parquet).", **INPUT_FILE
-    ),
-    subscriptions: Path = typer.Option(
-        None, "--subscriptions", help="subscriptions file.", **INPUT_FILE
-    ),
-    invoice_lines: Path = typer.Option(
-        None, "--invoice-lines", help="invoice lines file.", **INPUT_FILE
-    ),
-    mrr: Path = typer.Option(
-        None, "--mrr", help="monthly MRR file (customer_id, month, mrr).", **INPUT_FILE
-    ),
-    fx_rates: Path = typer.Option(
-        None, "--fx-rates", help="FX rates file (month, currency, rate).", **INPUT_FILE
-    ),
+    customers: Path = input_file("--customers", "customers file (CSV or Parquet)."),
+    subscriptions: Path = input_file("--subscriptions", "subscriptions file."),
+    invoice_lines: Path = input_file("--invoice-lines", "invoice lines file."),
+    mrr: Path = input_file("--mrr", "monthly MRR file (customer_id, month, mrr)."),
+    fx_rates: Path = input_file("--fx-rates", "FX rates file (month, currency, rate)."),
     strict: bool = typer.Option(
         False, "--strict", help="Any reject fails the ingest; nothing is ingested."
     ),

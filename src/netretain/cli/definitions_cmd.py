@@ -1,6 +1,7 @@
 """`netretain definitions list | show | diff`: definitions are data, so show the data."""
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -23,7 +24,7 @@ def list_(fmt: Format = FORMAT) -> None:
 
     Example: netretain definitions list
     """
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": d.name,
             "version": d.version,

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import typer
 
-from netretain.api import Ledger
 from netretain.cli import options as opt
 from netretain.cli.commands import show_report
 from netretain.cli.progress import steps
 from netretain.cli.render import Format, console, emit, err_console, table
 from netretain.definitions import presets
+from netretain.ledger import Ledger
 from netretain.synthetic import generate_company
 
 DEMO_BAD_ROWS = 7
@@ -43,7 +43,7 @@ def demo(
     folder.mkdir(parents=True, exist_ok=True)
     files = company.write(folder, format="csv")
     with steps(fmt is Format.table) as step:
-        result = ledger.ingest(step=step, **files)
+        result = ledger.ingest(step=step, **files)  # type: ignore[arg-type]
     report = ledger.report()
     comparison = ledger.compare(list(presets()), report.as_of)
     if fmt is not Format.table:

@@ -8,17 +8,17 @@ from typing import Any
 
 import typer
 
-from netretain.api import Ledger
 from netretain.cli.render import Format, err_console
-from netretain.core.errors import NetretainError
 from netretain.definitions import Definition, from_options
+from netretain.errors import NetretainError
+from netretain.ledger import Ledger
 
 DB = typer.Option(
     Path("netretain.duckdb"), "--db", help="The ledger file (DuckDB engine).", envvar="NETRETAIN_DB"
 )
 FORMAT = typer.Option(Format.table, "--format", "-f", help="table, json or csv.")
 ENGINE = typer.Option(
-    "duckdb", "--engine", help="duckdb, spark or postgres.", envvar="NETRETAIN_ENGINE"
+    None, "--engine", help="duckdb (default), spark or postgres.", envvar="NETRETAIN_ENGINE"
 )
 SPARK_MASTER = typer.Option(
     None, "--spark-master", help="Spark master (default local[*]).", envvar="NETRETAIN_SPARK_MASTER"
@@ -36,9 +36,9 @@ POSTGRES_URL = typer.Option(
     envvar="NETRETAIN_POSTGRES_URL",
 )
 SCHEMA = typer.Option(
-    "netretain",
+    None,
     "--schema",
-    help="PostgreSQL schema for the ledger's tables.",
+    help="PostgreSQL schema for the ledger's tables (default netretain).",
     envvar="NETRETAIN_SCHEMA",
 )
 MEMORY_LIMIT = typer.Option(
@@ -54,20 +54,20 @@ DEFINITION_FILE = typer.Option(None, "--definition-file", help="A definition TOM
 
 def open_ledger(
     db: Path,
-    engine: str = "duckdb",
+    engine: str | None = None,
     spark_master: str | None = None,
     warehouse: Path | None = None,
     postgres_url: str | None = None,
-    schema: str = "netretain",
+    schema: str | None = None,
     memory_limit: str | None = None,
 ) -> Ledger:
-    """The ledger on the chosen engine (DuckDB file by default)."""
+    """The ledger on the chosen engine (DuckDB file by default); a setting not given is None."""
     from netretain.engines import open_store
 
     store = open_store(
         engine,
         db=db,
-        spark_master=spark_master or "local[*]",
+        spark_master=spark_master,
         warehouse=warehouse,
         postgres_url=postgres_url,
         schema=schema,
@@ -78,11 +78,11 @@ def open_ledger(
 
 LEDGER_OPTIONS = {
     "db": (Path, DB),
-    "engine": (str, ENGINE),
+    "engine": (str | None, ENGINE),
     "spark_master": (str | None, SPARK_MASTER),
     "warehouse": (Path | None, WAREHOUSE),
     "postgres_url": (str | None, POSTGRES_URL),
-    "schema": (str, SCHEMA),
+    "schema": (str | None, SCHEMA),
     "memory_limit": (str | None, MEMORY_LIMIT),
 }
 
@@ -90,6 +90,23 @@ LEDGER_OPTIONS = {
 DEFINITION_OPTIONS = {
     "definition_ref": (str | None, DEFINITION),
     "definition_file": (Path | None, DEFINITION_FILE),
+}
+
+
+# The library's argument names, as this face's flags (errors name arguments; see errors.arg).
+FLAGS = {
+    "strict": "--strict",
+    "replace": "--replace",
+    "start": "--from",
+    "end": "--to",
+    "as_of": "--as-of",
+    "month": "--month",
+    "definition": "--definition",
+    "definition_file": "--definition-file",
+    "postgres_url": "--postgres-url",
+    "currency": "--currency",
+    "customer_movements": "netretain customers --movement churn --from ... --to ...",
+    "ingest": "netretain ingest",
 }
 
 
@@ -101,7 +118,8 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except NetretainError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            message = exc.render(FLAGS)
+            err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return run

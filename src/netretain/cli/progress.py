@@ -7,13 +7,14 @@ from rich.progress import (
     BarColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
 
 from netretain.cli.render import err_console
-from netretain.ingest.pipeline import Step
+from netretain.ledger.ingest import Step
 
 
 @contextmanager
@@ -32,7 +33,7 @@ def steps(enabled: bool = True) -> Iterator[Step | None]:
         console=err_console,
         transient=False,
     )
-    current: list[int] = []
+    current: list[TaskID] = []
 
     def step(name: str):
         if current:

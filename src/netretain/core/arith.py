@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+MONTHS_PER_YEAR = 12  # ARR = 12 x MRR; size bands annualise the same way
 MICROS_PER_CENT = 10_000  # native amounts are kept in millionths of a currency unit
 RATE = dt.Decimal(38, 10)  # FX rates as exact decimals (a float64 1.15 is 1.14999...)
 
@@ -28,6 +29,14 @@ def round_div(numerator: ir.IntegerValue, denominator: ir.IntegerValue) -> ir.In
     """a / b rounded half away from zero, for any sign of a and b > 0."""
     magnitude = exact_div(numerator.abs() * 2 + denominator, denominator * 2)
     return ibis.ifelse(numerator < 0, -magnitude, magnitude)
+
+
+def ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
+    """numerator / denominator as a double; null when the denominator is zero, never infinite
+    (an empty cohort or a month with nothing to lose has no rate, rather than a made-up one)."""
+    return ibis.ifelse(
+        denominator != 0, numerator.cast("float64") / denominator.cast("float64"), None
+    )
 
 
 def round_half_up(value: ir.FloatingValue) -> ir.IntegerValue:

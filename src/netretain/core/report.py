@@ -1,16 +1,16 @@
-"""Assemble a Report: the retention row at one as-of month plus the window's monthly movements."""
+"""A Report, asked as a Query: the retention row at one as-of month and the window's months."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
-from netretain.core import ledger, metrics
+from netretain.core import monthly, retention
 from netretain.core.arith import month_label
-from netretain.core.errors import LedgerError
-from netretain.core.ledger import MOVEMENTS, Sources
+from netretain.core.monthly import MOVEMENTS, Sources
+from netretain.core.query import Query, Row
 from netretain.core.results import MonthMovements, Report, Retention, money
 from netretain.definitions.model import Definition
-from netretain.engines.base import Store
+from netretain.errors import LedgerError
 
 
 def check_month(sources: Sources, as_of: int) -> None:
@@ -23,52 +23,54 @@ def check_month(sources: Sources, as_of: int) -> None:
 
 
 def month_rows(
-    store: Store, sources: Sources, definition: Definition | None, first: int, last: int
-) -> list[MonthMovements]:
+    sources: Sources, definition: Definition | None, first: int, last: int
+) -> Query[list[MonthMovements]]:
     """Monthly MRR, customers and movements for every month from first to last (zeros filled)."""
-    summary = ledger.monthly_summary(ledger.movements_for(sources, definition))
+    summary = monthly.monthly_summary(monthly.movements_for(sources, definition))
     summary = summary.filter((summary.month_index >= first) & (summary.month_index <= last))
-    rows = {r["month_index"]: r for r in store.to_arrow(summary).to_pylist()}
-    out = []
-    for index in range(first, last + 1):
-        r = rows.get(index, {})
-        out.append(
-            MonthMovements(
-                month=month_label(index),
-                mrr=money(r.get("mrr_cents")),
-                customers=int(r.get("customers") or 0),
-                **{name: money(r.get(name)) for name in MOVEMENTS},
-            )
-        )
-    return out
+    return Query.one(summary, lambda rows: fill_months(rows, first, last))
 
 
-def build_report(store: Store, sources: Sources, definition: Definition, as_of: int) -> Report:
-    """The report at `as_of` under `definition`; an empty cohort gives null ratios and a message."""
-    check_month(sources, as_of)
-    table = metrics.retention_table(sources, definition)
-    row = store.to_arrow(table.filter(table.as_of_index == as_of)).to_pylist()
-    start = as_of - definition.window_months
-    retention = Retention.from_row(row[0] if row else None)
-    message = None
-    if not retention.customers_start:
-        message = (
-            f"no customers were paying in {month_label(start)} (the window start), so the ratios "
-            "are empty; choose a later --as-of"
-        )
-    months = month_rows(store, sources, definition, max(start, sources.first_month), as_of)
-    return Report(
-        as_of=month_label(as_of),
-        definition=definition.stamp(),
-        currency=sources.currency,
-        retention=retention,
-        months=tuple(months),
-        message=message,
+def fill_months(rows: list[Row], first: int, last: int) -> list[MonthMovements]:
+    """One MonthMovements per month from first to last; a month without rows is all zeros."""
+    found = {r["month_index"]: r for r in rows}
+    return [month_movements(index, found.get(index, {})) for index in range(first, last + 1)]
+
+
+def month_movements(index: int, r: dict[str, Any]) -> MonthMovements:
+    """A `monthly_summary` row as a MonthMovements record."""
+    return MonthMovements(
+        month=month_label(index),
+        mrr=money(r.get("mrr_cents")),
+        customers=int(r.get("customers") or 0),
+        **{name: money(r.get(name)) for name in MOVEMENTS},
     )
 
 
-def compare(
-    store: Store, sources: Sources, definitions: Sequence[Definition], as_of: int
-) -> list[Report]:
-    """The same month under several definitions, side by side."""
-    return [build_report(store, sources, d, as_of) for d in definitions]
+def build_report(sources: Sources, definition: Definition, as_of: int) -> Query[Report]:
+    """The report at `as_of` under `definition`; an empty cohort gives null ratios and a message."""
+    check_month(sources, as_of)
+    table = retention.retention_table(sources, definition)
+    start = as_of - definition.window_months
+    months = month_rows(sources, definition, max(start, sources.first_month), as_of)
+
+    def finish(rows: list[Row]) -> Query[Report]:
+        found = Retention.from_row(rows[0] if rows else None)
+        message = None
+        if not found.customers_start:
+            message = (
+                f"no customers were paying in {month_label(start)} (the window start), so the "
+                "ratios are empty; choose a later as-of month"
+            )
+        return months.then(
+            lambda ms: Report(
+                as_of=month_label(as_of),
+                definition=definition.stamp(),
+                currency=sources.currency,
+                retention=found,
+                months=tuple(ms),
+                message=message,
+            )
+        )
+
+    return Query.one(table.filter(table.as_of_index == as_of), finish)

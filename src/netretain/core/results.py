@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
+
+from netretain.core.arith import MONTHS_PER_YEAR
 
 CENT = Decimal("0.01")
 
@@ -12,6 +15,11 @@ CENT = Decimal("0.01")
 def money(cents: int | None) -> Decimal:
     """Integer cents as an exact Decimal amount."""
     return (Decimal(int(cents or 0)) * CENT).quantize(CENT)
+
+
+def arr(mrr_cents: int | None) -> Decimal:
+    """Annual recurring revenue: 12 x MRR, exact."""
+    return money(MONTHS_PER_YEAR * int(mrr_cents or 0))
 
 
 def plain(value: Any) -> Any:
@@ -23,6 +31,60 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stamped:
+    """A result stamped with what made it: the definition (name, version, sha256) and currency.
+
+    `to_dict` puts the `LEAD` fields first (what the result is of: as_of, period, ...), then the
+    stamp, then every other field; a field's metadata `key` renames it in JSON.
+    """
+
+    definition: dict[str, Any]
+    currency: str
+    LEAD: ClassVar[tuple[str, ...]] = ("as_of",)
+
+    def lead(self) -> dict[str, Any]:
+        """What the result is of, as it leads the JSON."""
+        return {name: jsonable(getattr(self, name)) for name in self.LEAD}
+
+    def body(self) -> dict[str, Any]:
+        """Every field that is neither lead nor stamp, renamed by its metadata `key`."""
+        skip = {*self.LEAD, "definition", "currency"}
+        return {
+            f.metadata.get("key", f.name): jsonable(getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in skip
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.lead(),
+            "definition": dict(self.definition),
+            "currency": self.currency,
+            **self.body(),
+        }
+
+
+def jsonable(value: Any) -> Any:
+    """Records as dicts, tuples as lists; money and ratios stay exact (see `plain`)."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def stamped_row(
+    row: dict[str, Any], lead: Sequence[str], definition: dict[str, Any], currency: str
+) -> dict[str, Any]:
+    """One row of a list-shaped result, carrying the stamp after its `lead` keys."""
+    head = {name: row[name] for name in lead}
+    rest = {k: v for k, v in row.items() if k not in head}
+    return {**head, "definition": definition, "currency": currency, **rest}
 
 
 @dataclass(frozen=True)
@@ -57,7 +119,7 @@ class Retention:
     ending_mrr: Decimal
     expansion_mrr: Decimal
     contraction_mrr: Decimal
-    churned_mrr: Decimal
+    churn_mrr: Decimal
     customers_start: int
     customers_retained: int
 
@@ -78,7 +140,7 @@ class Retention:
             ending_mrr=money(row.get("ending_cents")),
             expansion_mrr=money(row.get("expansion_cents")),
             contraction_mrr=money(row.get("contraction_cents")),
-            churned_mrr=money(row.get("churned_cents")),
+            churn_mrr=money(row.get("churn_cents")),
             customers_start=int(row.get("customers_start") or 0),
             customers_retained=int(row.get("customers_retained") or 0),
         )
@@ -92,12 +154,10 @@ RETENTION_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Retention))
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(Stamped):
     """The board's numbers for one as-of month under one definition."""
 
     as_of: str
-    definition: dict[str, Any]
-    currency: str
     retention: Retention
     months: tuple[MonthMovements, ...] = field(default_factory=tuple)
     message: str | None = None
@@ -105,11 +165,8 @@ class Report:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.retention, name)
 
-    def to_dict(self) -> dict[str, Any]:
+    def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "as_of": self.as_of,
-            "definition": dict(self.definition),
-            "currency": self.currency,
             **self.retention.to_dict(),
             "months": [m.to_dict() for m in self.months],
         }

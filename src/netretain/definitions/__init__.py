@@ -1,6 +1,7 @@
 """Metric definitions as data: presets, lookup, hashing and diff."""
 
-from netretain.definitions.model import Definition, canonical_json, from_mapping, load_file
+from netretain.canonical import canonical_json
+from netretain.definitions.model import Definition, from_mapping, load_file
 from netretain.definitions.registry import (
     DEFAULT_REF,
     default,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
-from netretain.core.errors import DefinitionError
+from netretain.canonical import sha256_hex
+from netretain.errors import DefinitionError
 
 Method = Literal["cohort", "compounded", "movements"]
 METHODS: tuple[str, ...] = ("cohort", "compounded", "movements")
@@ -65,7 +64,7 @@ class Definition:
     @property
     def sha256(self) -> str:
         """Hash of the canonical JSON of `content()`: equal figures need equal hashes."""
-        return hashlib.sha256(canonical_json(self.content()).encode()).hexdigest()
+        return sha256_hex(self.content())
 
     def stamp(self) -> dict[str, Any]:
         """What every result carries to say which definition made it."""
@@ -83,11 +82,6 @@ class Definition:
             self.reactivation_window_months,
             self.account_level,
         )
-
-
-def canonical_json(value: Any) -> str:
-    """One serialisation for hashing: sorted keys, no spaces (as sqlite-utils' hash_record)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _whole(value: object) -> bool:

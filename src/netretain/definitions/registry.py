@@ -6,8 +6,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from netretain.core.errors import DefinitionError
 from netretain.definitions.model import Definition, from_mapping, load_file
+from netretain.errors import DefinitionError, arg
 
 DEFAULT_REF = "ndr@1"
 
@@ -55,7 +55,7 @@ def diff(a: Definition, b: Definition) -> list[dict[str, Any]]:
 def from_options(ref: str | None = None, file: str | None = None) -> Definition:
     """The definition a face asked for: a file wins over a name; neither means the default."""
     if ref and file:
-        raise DefinitionError("give --definition or --definition-file, not both")
+        raise DefinitionError(f"give {arg('definition')} or {arg('definition_file')}, not both")
     if file:
         return load_file(file)
     return resolve(ref) if ref else default()

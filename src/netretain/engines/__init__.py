@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from netretain.core.errors import EngineError
-from netretain.engines.base import Staged, Store
+from netretain.errors import EngineError, arg
+from netretain.store import Staged, Store
 
 ENGINES = ("duckdb", "spark", "postgres")
 DEFAULT_WAREHOUSE = "netretain-warehouse"
@@ -26,23 +26,25 @@ DEFAULT_SCHEMA = "netretain"
 
 
 def _setting(given: str | Path | None, variable: str, default: str | None) -> str | None:
-    """A flag wins, then the environment, then the default (a flag left at its default is unset)."""
-    if given is not None and str(given) != (default or ""):
+    """An argument given wins (whatever its value), then the environment, then the default."""
+    if given is not None:
         return str(given)
-    return os.environ.get(variable) or (str(given) if given is not None else default)
+    return os.environ.get(variable) or default
 
 
 def open_store(
-    engine: str = "duckdb",
+    engine: str | None = None,
     *,
     db: str | Path | None = None,
-    spark_master: str = DEFAULT_SPARK_MASTER,
+    spark_master: str | None = None,
     warehouse: str | Path | None = None,
     postgres_url: str | None = None,
-    schema: str = DEFAULT_SCHEMA,
+    schema: str | None = None,
     memory_limit: str | None = None,
 ) -> Store:
     """Open the ledger store of an engine; raises EngineError saying how to install or start it.
+
+    An argument left as None is read from its NETRETAIN_* variable, else takes its default.
 
     duckdb: one file at `db` (in memory when None), using at most `memory_limit` (e.g. "3GB").
     spark: Parquet under `warehouse` (default ./netretain-warehouse) via a session on
@@ -76,13 +78,13 @@ def open_store(
         url = _setting(postgres_url, "NETRETAIN_POSTGRES_URL", None)
         if not url:
             raise EngineError(
-                "the postgres engine needs a server: pass --postgres-url "
+                f"the postgres engine needs a server: pass {arg('postgres_url')} "
                 "postgresql://USER@HOST:5432/DB or set NETRETAIN_POSTGRES_URL"
             )
         return PostgresStore(
             url, schema=_setting(schema, "NETRETAIN_SCHEMA", DEFAULT_SCHEMA) or DEFAULT_SCHEMA
         )
-    raise EngineError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    raise EngineError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
 
 
 __all__ = ["ENGINES", "EngineError", "Staged", "Store", "open_store"]

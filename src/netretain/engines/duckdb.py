@@ -13,9 +13,9 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from netretain.core.errors import EngineError
-from netretain.engines.base import Progress, Staged
-from netretain.ingest.readers import file_format, open_stream
+from netretain.engines.readers import file_format, open_stream
+from netretain.errors import EngineError
+from netretain.store import Progress, Staged
 
 POLL_SECONDS = 0.2
 

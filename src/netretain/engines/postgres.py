@@ -20,10 +20,11 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from netretain.core.errors import EngineError, IngestError, Reject, UnsupportedError
-from netretain.engines.base import Progress, Staged, unwatched
+from netretain.engines.base import unwatched
 from netretain.engines.postgres_sql import FUNCTIONS, compiler
-from netretain.ingest.readers import csv_header, file_format, open_stream
+from netretain.engines.readers import csv_header, file_format, open_stream
+from netretain.errors import EngineError, IngestError, Reject, UnsupportedError, arg
+from netretain.store import Progress, Staged
 
 CHUNK = 1 << 20
 # One CSV line per row: delimiter and quote are control bytes that never occur in a CSV export.
@@ -44,7 +45,8 @@ def connect(url: str):
         where = _redact(url)
         raise EngineError(
             f"cannot reach PostgreSQL at {where}: {' '.join(str(exc).split())} Start the server "
-            "(e.g. `pg_ctlcluster 15 main start`) or fix --postgres-url / NETRETAIN_POSTGRES_URL"
+            "(e.g. `pg_ctlcluster 15 main start`) or fix "
+            f"{arg('postgres_url')} / NETRETAIN_POSTGRES_URL"
         ) from None
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlglot.expressions as sge
 from ibis.backends.sql.compilers.postgres import PostgresCompiler
 
-from netretain.core.errors import UnsupportedError
+from netretain.errors import UnsupportedError
 
 FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION nr_try_date(t text) RETURNS date

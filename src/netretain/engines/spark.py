@@ -22,10 +22,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.backends.pyspark.datatypes import PySparkSchema
 
-from netretain.core.errors import EngineError, UnsupportedError
-from netretain.engines.base import Progress, Staged, unwatched
+from netretain.engines.base import unwatched
+from netretain.engines.readers import file_format
 from netretain.engines.warehouse import Manifest, TableEntry, Warehouse
-from netretain.ingest.readers import file_format
+from netretain.errors import EngineError, UnsupportedError
+from netretain.store import Progress, Staged
 
 # Set on every store's session: what the core's arithmetic relies on.
 SEMANTICS = {
@@ -94,6 +95,7 @@ class SparkStore:
     name = "spark"
 
     def __init__(self, warehouse: str | Path, *, session: Any = None, master: str = "local[*]"):
+        self.master = master  # the master asked for (a running session keeps its own)
         base = session if session is not None else spark_session(master)
         self.session = base.newSession()  # own temp views; shares the SparkContext
         for key, value in SEMANTICS.items():

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from netretain.core.errors import IngestError, Reject
-from netretain.ingest.readers import csv_header
+from netretain.engines.readers import csv_header
+from netretain.errors import IngestError, Reject
 
 CSV_OPTIONS = {
     "mode": "PERMISSIVE",

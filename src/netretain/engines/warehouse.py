@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netretain.core.errors import EngineError
+from netretain.errors import EngineError
 
 MANIFEST = "manifest.json"
 DATA = "data"

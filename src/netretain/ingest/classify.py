@@ -12,22 +12,15 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from netretain.core.build import input_name
-from netretain.engines.base import Store
 from netretain.ingest import validate as v
-from netretain.ingest.schema import InputSpec
+from netretain.store import InputSpec
 
 FATE_COLUMNS = ("_fp", "_old_fp", "_first_row", "_fate")
 
 
-def key_columns(spec: InputSpec) -> list[str]:
-    """The stored columns of a kind's key (months as month_index)."""
-    return ["month_index" if k == "month" else k for k in spec.key]
-
-
 def key_text(t: ir.Table, spec: InputSpec) -> ir.StringValue:
     """A row's key as text, for rejects and corrections."""
-    return ibis.literal("/").join([t[k].cast("string") for k in key_columns(spec)])
+    return ibis.literal("/").join([t[k].cast("string") for k in spec.stored_key])
 
 
 @dataclass(frozen=True)
@@ -47,23 +40,22 @@ class Classified:
         return ibis.union(self.plain.select(*columns), chosen, distinct=False)
 
 
-def classify(store: Store, spec: InputSpec, good: ir.Table, extra: tuple[str, ...]) -> Classified:
-    """Split good rows into plain new rows and rows compared by content (see the module doc)."""
-    columns = v.stored_columns(spec, extra)
-    key = key_columns(spec)
-    existing = store.table(input_name(spec.kind))
-    missing = [c for c in columns if c not in existing.columns]
-    existing = existing.mutate(**{c: ibis.null("string") for c in missing})
+def mark(good: ir.Table, existing: ir.Table, spec: InputSpec) -> ir.Table:
+    """Good rows with `_repeated` (key given twice in the file) and `_known` (key in the ledger)."""
+    key = spec.stored_key
     counts = good.group_by(key).aggregate(_n=good.count())
     marked = _mark(good, counts.filter(counts._n > 1).select(*key), key, "_repeated")
-    marked = _mark(marked, existing.select(*key), key, "_known")
-    rest = store.temp(f"_compare_{spec.kind}", marked.filter(marked._repeated | marked._known))
-    compared = store.temp(
-        f"_classified_{spec.kind}", _compare(rest, existing, good.columns, columns, key)
-    )
-    if not store.to_arrow(rest.count().name("n").as_table()).column(0)[0].as_py():
-        return Classified(good, compared)  # the usual case: no row to set apart
-    return Classified(good.anti_join(rest, "_row"), compared)
+    return _mark(marked, existing.select(*key), key, "_known")
+
+
+def with_fates(
+    rest: ir.Table, existing: ir.Table, out: list[str], spec: InputSpec, extra: tuple[str, ...]
+) -> ir.Table:
+    """The fates of the marked rows that repeat or are known, compared by content."""
+    columns = spec.stored_columns(extra)
+    missing = [c for c in columns if c not in existing.columns]
+    existing = existing.mutate(**{c: ibis.null("string") for c in missing})
+    return _compare(rest, existing, out, columns, spec.stored_key)
 
 
 def _mark(t: ir.Table, keys: ir.Table, key: list[str], flag: str) -> ir.Table:
@@ -99,7 +91,7 @@ def _compare(
 
 
 def conflicts(classified: Classified, spec: InputSpec, file: str, replace: bool) -> ir.Table:
-    """Reject records for keys given twice with different content, or changed without --replace."""
+    """Reject records for keys given twice with different content, or changed without replace."""
     key_name = "+".join(spec.key)
     compared = classified.compared
     in_file = compared.filter(compared._fate == "conflict_in_file")
@@ -118,7 +110,7 @@ def conflicts(classified: Classified, spec: InputSpec, file: str, replace: bool)
         changed = compared.filter(compared._fate == "changed")
         before = (
             f"conflict: this {key_name} was ingested before with different content; "
-            "use --replace to record a correction"
+            "ingest it again with replace to record a correction"
         )
         parts.append(_key_rejects(changed, spec, file, ibis.literal(before)))
     return ibis.union(*parts, distinct=False)

@@ -13,11 +13,11 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from netretain.core.arith import month_index
-from netretain.core.errors import IngestError
 from netretain.core.tables import empty_table
-from netretain.ingest.schema import INVOICE_TYPES, Column, InputSpec
+from netretain.errors import IngestError
+from netretain.store.catalogue import REJECT
+from netretain.store.inputs import INVOICE_TYPES, MONEY, Column, InputSpec
 
-MONEY = dt.Decimal(18, 2)
 RAW = "_raw_"
 BAD = "_bad_"
 NULL_MARK = "\u2205"
@@ -97,7 +97,7 @@ def _clean(raw: ir.Value) -> ir.Value:
     return _text(raw) if raw.type().is_string() else raw
 
 
-def _parse(column: Column, value: ir.Value, reporting: str) -> ir.Value:
+def _parse(column: Column, value: ir.Value, currency: str) -> ir.Value:
     """A clean staged value (see `_clean`) as the column's type; NULL where it does not parse."""
     kind = column.type
     typed = not value.type().is_string()
@@ -105,7 +105,7 @@ def _parse(column: Column, value: ir.Value, reporting: str) -> ir.Value:
     if kind in ("string",):
         return text
     if kind == "currency":
-        return text.upper().fill_null(reporting)
+        return text.upper().fill_null(currency)
     if kind == "date":
         return value.cast("date") if typed else _from_text(text, "date", "date")
     if kind == "month":
@@ -197,7 +197,7 @@ def _kind_checks(kind: str, t: ir.Table) -> list[Check]:
     return []
 
 
-def validate(spec: InputSpec, staged: ir.Table, *, file: str, reporting: str) -> Validated:
+def validate(spec: InputSpec, staged: ir.Table, *, file: str, currency: str) -> Validated:
     """Parse the staged columns and flag every failed check, in one projection.
 
     Each column is trimmed once (`_clean`); the parsed values and the checks read that. The raw
@@ -211,9 +211,9 @@ def validate(spec: InputSpec, staged: ir.Table, *, file: str, reporting: str) ->
         **{name: _text(staged[name]) for name in extra},
     )
     parsed = {
-        c.name: _parse(c, clean[f"{RAW}{c.name}"], reporting)
+        c.name: _parse(c, clean[f"{RAW}{c.name}"], currency)
         if c.name in present
-        else _absent(c, reporting)
+        else _absent(c, currency)
         for c in spec.columns
     }
     base = clean.mutate(**parsed)
@@ -233,32 +233,18 @@ def raw_values(staged: ir.Table, rows: ir.Table) -> ir.Table:
     )
 
 
-def _absent(column: Column, reporting: str) -> ir.Value:
+def _absent(column: Column, currency: str) -> ir.Value:
+    """A column the file does not have: the currency currency, or null."""
     if column.type == "currency":
-        return ibis.literal(reporting)
-    types = {
-        "string": "string",
-        "date": "date",
-        "month": "int64",
-        "money": MONEY,
-        "rate": "float64",
-        "int": "int64",
-    }
-    return ibis.null(types[column.type])
-
-
-def stored_columns(spec: InputSpec, extra: tuple[str, ...]) -> list[str]:
-    """The columns a good row keeps in the ledger (months as month_index)."""
-    names = ["month_index" if c.type == "month" else c.name for c in spec.columns]
-    return [*names, *extra]
+        return ibis.literal(currency)
+    return ibis.null(column.stored_type)
 
 
 def good_rows(v: Validated, spec: InputSpec) -> ir.Table:
     """Rows that passed every check, typed, in the ledger's column names."""
     t = v.table.filter(~v.any_failed)
-    renamed = {c.name: "month_index" for c in spec.columns if c.type == "month"}
-    columns = {renamed.get(n, n): t[n] for n in [c.name for c in spec.columns] + list(v.extra)}
-    return t.select(_row=t._row, **columns)
+    columns = {c.stored: t[c.name] for c in spec.columns}
+    return t.select(_row=t._row, **columns, **{n: t[n] for n in v.extra})
 
 
 def reject_records(bad: ir.Table, checks: tuple[Check, ...], file: str) -> ir.Table:
@@ -290,18 +276,51 @@ def reject_records(bad: ir.Table, checks: tuple[Check, ...], file: str) -> ir.Ta
 
 def empty_rejects() -> ir.Table:
     """A reject table with no rows, for unions."""
-    return empty_table(
-        {
-            "file": "string",
-            "row": "int64",
-            "column": "string",
-            "reason": "string",
-            "value": "string",
-        }
-    )
+    return empty_table(REJECT)
 
 
 def fingerprint(t: ir.Table, columns: list[str]) -> ir.StringValue:
     """One text per row that equals another row's exactly when their contents are equal."""
     parts = [t[c].cast("string").fill_null(NULL_MARK) for c in columns]
     return ibis.literal("\x1f").join(parts)
+
+
+def with_rate_checks(
+    kind: str, checked: Validated, first_rate: dict[str, int], currency: str
+) -> Validated:
+    """Reject revenue rows in a currency with no FX rate at or before their first month.
+
+    `first_rate`: each currency's first month with a rate, after this ingest's fx_rates.
+    """
+    first_month = {
+        "invoice_lines": "service_start",
+        "subscriptions": "start_date",
+        "mrr": "month",  # validated rows keep the month index under the input's name
+    }.get(kind)
+    if first_month is None:
+        return checked
+    t = checked.table
+    month = t[first_month] if first_month == "month" else month_index(t[first_month])
+    foreign = t.currency != currency
+    if kind == "invoice_lines":
+        foreign = foreign & (t.type != "one_time")
+    if first_rate:
+        cases = [(t.currency == c, m) for c, m in first_rate.items()]
+        earliest = ibis.cases(*cases, else_=ibis.null("int64"))
+    else:
+        earliest = ibis.null("int64")
+    extra = (
+        Check(
+            "currency",
+            "no FX rate for this currency: add it to fx_rates",
+            foreign & earliest.isnull(),
+        ),
+        Check(
+            "currency",
+            "no FX rate at or before this row's first month: add earlier rates to fx_rates",
+            foreign & earliest.notnull() & (month < earliest),
+        ),
+    )
+    base = len(checked.checks)
+    table = t.mutate(**{f"{BAD}{base + i}": c.failed.fill_null(False) for i, c in enumerate(extra)})
+    return Validated(table, checked.checks + extra, checked.extra)

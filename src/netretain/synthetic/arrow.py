@@ -1,4 +1,4 @@
-"""Schemas of netretain's input tables and fast numpy-to-Arrow column builders."""
+"""Arrow schemas of the generated files (from the input specs) and fast column builders."""
 
 from __future__ import annotations
 
@@ -8,51 +8,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-AMOUNT = pa.decimal128(18, 2)
-RATE = pa.decimal128(18, 8)
+from netretain.store.inputs import SPECS
 
-CUSTOMERS_SCHEMA = pa.schema(
-    [
-        ("customer_id", pa.string()),
-        ("name", pa.string()),
-        ("signup_date", pa.date32()),
-        ("parent_id", pa.string()),
-        ("segment", pa.string()),
-        ("region", pa.string()),
-        ("plan", pa.string()),
-        ("gtm_motion", pa.string()),
-        ("pricing_model", pa.string()),
-    ]
-)
-SUBSCRIPTIONS_SCHEMA = pa.schema(
-    [
-        ("subscription_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("start_date", pa.date32()),
-        ("end_date", pa.date32()),
-        ("amount", AMOUNT),
-        ("interval_months", pa.int32()),
-        ("currency", pa.string()),
-        ("quantity", pa.int32()),
-        ("plan", pa.string()),
-    ]
-)
-INVOICE_LINES_SCHEMA = pa.schema(
-    [
-        ("line_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("invoice_date", pa.date32()),
-        ("type", pa.string()),
-        ("service_start", pa.date32()),
-        ("service_end", pa.date32()),
-        ("amount", AMOUNT),
-        ("currency", pa.string()),
-        ("quantity", pa.int32()),
-        ("plan", pa.string()),
-        ("subscription_id", pa.string()),
-    ]
-)
-FX_RATES_SCHEMA = pa.schema([("month", pa.string()), ("currency", pa.string()), ("rate", RATE)])
+ATTRIBUTES = ("segment", "region", "plan", "gtm_motion", "pricing_model")
+CUSTOMERS_SCHEMA = SPECS["customers"].file_schema(ATTRIBUTES)
+SUBSCRIPTIONS_SCHEMA = SPECS["subscriptions"].file_schema()
+INVOICE_LINES_SCHEMA = SPECS["invoice_lines"].file_schema()
+FX_RATES_SCHEMA = SPECS["fx_rates"].file_schema()
+AMOUNT = SUBSCRIPTIONS_SCHEMA.field("amount").type
+RATE = FX_RATES_SCHEMA.field("rate").type
 
 
 def decimal_array(unscaled: np.ndarray, type_: pa.Decimal128Type) -> pa.Array:

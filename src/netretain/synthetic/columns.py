@@ -42,7 +42,7 @@ class ColumnBuffer:
         if count == 0:
             return
         for name, dtype in self._dtypes.items():
-            column = np.asarray(values[name], dtype=dtype)
+            column: np.ndarray = np.asarray(values[name], dtype=dtype)
             self._parts[name].append(np.broadcast_to(column, (count,)))
 
     def finish(self) -> dict[str, np.ndarray]:

@@ -17,12 +17,13 @@ from collections.abc import Callable, Sequence
 import ibis
 import ibis.expr.types as ir
 
-from netretain.core import ledger
-from netretain.core.ledger import Sources
+from netretain.core import monthly
+from netretain.core.arith import ratio
+from netretain.core.monthly import Sources
 from netretain.definitions.model import Definition
 
 Enrich = Callable[[ir.Table], ir.Table]
-MONEY = ("starting_cents", "ending_cents", "expansion_cents", "contraction_cents", "churned_cents")
+MONEY = ("starting_cents", "ending_cents", "expansion_cents", "contraction_cents", "churn_cents")
 COUNTS = ("customers_start", "customers_retained")
 RATIOS = ("ndr", "gdr", "logo_retention")
 
@@ -52,12 +53,12 @@ def cohort_pairs(start_mrr: ir.Table, end_mrr: ir.Table, window: int, floor_cent
 def pairs_for(sources: Sources, definition: Definition, window: int | None = None) -> ir.Table:
     """Cohort pairs under a definition's revenue, FX and account rules."""
     window = definition.window_months if window is None else window
-    mrr = ledger.monthly_mrr(sources, definition)
+    mrr = monthly.monthly_mrr(sources, definition)
     floor = int(definition.min_starting_mrr * 100)
     if definition.fx == "constant":
-        native = ledger.components(sources, definition)
+        native = monthly.components(sources, definition)
         native = native.filter(native.revenue_type.isin(list(definition.revenue)))
-        end = ledger.convert(native, sources.fx, rate_offset=-window)
+        end = monthly.convert(native, sources.fx, rate_offset=-window)
     else:
         end = mrr
     pairs = cohort_pairs(mrr, end, window, floor)
@@ -71,8 +72,8 @@ def customer_changes(pairs: ir.Table) -> ir.Table:
     return pairs.mutate(
         expansion_cents=ibis.ifelse(e > s, e - s, zero),
         contraction_cents=ibis.ifelse((e > 0) & (e < s), s - e, zero),
-        churned_cents=ibis.ifelse(e == 0, s, zero),
-        kept_cents=ibis.least(s, e),
+        churn_cents=ibis.ifelse(e == 0, s, zero),
+        retained_cents=ibis.least(s, e),
     )
 
 
@@ -82,31 +83,36 @@ def _sums(changes: ir.Table, keys: Sequence[str]) -> ir.Table:
         ending_cents=changes.end_cents.sum(),
         expansion_cents=changes.expansion_cents.sum(),
         contraction_cents=changes.contraction_cents.sum(),
-        churned_cents=changes.churned_cents.sum(),
-        kept_cents=changes.kept_cents.sum(),
+        churn_cents=changes.churn_cents.sum(),
+        retained_cents=changes.retained_cents.sum(),
         customers_start=changes.count(),
         customers_retained=(changes.end_cents > 0).sum(),
     )
 
 
-def _ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
-    return numerator.cast("float64") / denominator.cast("float64")
+def with_ratios(t: ir.Table, definition: Definition) -> ir.Table:
+    """NDR, GDR and logo retention of cohort sums (starting, ending and retained cents, customers).
 
-
-def cohort_table(pairs: ir.Table, definition: Definition, keys: Sequence[str]) -> ir.Table:
-    """Sums and ratios per key for the cohort method."""
-    t = _sums(customer_changes(pairs), keys)
-    ndr = _ratio(t.ending_cents, t.starting_cents)
+    GDR caps each customer at its starting MRR (`retained_cents`), or, with gdr_cap = "aggregate",
+    the cohort's whole ending MRR at its starting MRR: min(NDR, 1).
+    """
     if definition.gdr_cap == "aggregate":
-        gdr = _ratio(ibis.least(t.ending_cents, t.starting_cents), t.starting_cents)
+        gdr = ratio(ibis.least(t.ending_cents, t.starting_cents), t.starting_cents)
     else:
-        gdr = _ratio(t.kept_cents, t.starting_cents)
+        gdr = ratio(t.retained_cents, t.starting_cents)
     return t.mutate(
-        ndr=ndr, gdr=gdr, logo_retention=_ratio(t.customers_retained, t.customers_start)
+        ndr=ratio(t.ending_cents, t.starting_cents),
+        gdr=gdr,
+        logo_retention=ratio(t.customers_retained, t.customers_start),
     )
 
 
-def movements_table(
+def cohort_method(pairs: ir.Table, definition: Definition, keys: Sequence[str]) -> ir.Table:
+    """Sums and ratios per key for the cohort method."""
+    return with_ratios(_sums(customer_changes(pairs), keys), definition)
+
+
+def movements_method(
     sources: Sources, definition: Definition, pairs: ir.Table, keys: Sequence[str]
 ) -> ir.Table:
     """The seed formula over the cohort's monthly movements between the window start and T.
@@ -115,7 +121,7 @@ def movements_table(
     start - churn - contraction + expansion = end and NDR equals the cohort method's; GDR and logo
     retention count every monthly loss and every churn along the way.
     """
-    moves = ledger.movements_for(sources, definition)
+    moves = monthly.movements_for(sources, definition)
     m = moves.select(
         mv_customer="customer_id",
         mv_month="month_index",
@@ -148,26 +154,26 @@ def movements_table(
         ending_cents=full.end_cents.sum(),
         expansion_cents=full.gained.sum(),
         contraction_cents=full.lost_contraction.sum(),
-        churned_cents=full.lost_churn.sum(),
+        churn_cents=full.lost_churn.sum(),
         customers_start=full.count(),
         customers_retained=(full.churn_events == 0).sum(),
     )
-    lost = t.churned_cents + t.contraction_cents
+    lost = t.churn_cents + t.contraction_cents
     return t.mutate(
-        ndr=_ratio(t.ending_cents, t.starting_cents),
-        gdr=_ratio(t.starting_cents - lost, t.starting_cents),
-        logo_retention=_ratio(t.customers_retained, t.customers_start),
+        ndr=ratio(t.ending_cents, t.starting_cents),
+        gdr=ratio(t.starting_cents - lost, t.starting_cents),
+        logo_retention=ratio(t.customers_retained, t.customers_start),
     )
 
 
-def compounded_table(
+def compounded_method(
     sources: Sources, definition: Definition, keys: Sequence[str], enrich: Enrich | None
 ) -> ir.Table:
     """Product of the window's monthly retention rates; money is the window cohort's bridge."""
-    monthly = pairs_for(sources, definition, window=1)
+    month_pairs = pairs_for(sources, definition, window=1)
     if enrich is not None:
-        monthly = enrich(monthly)
-    rates = cohort_table(monthly, definition, keys)
+        month_pairs = enrich(month_pairs)
+    rates = cohort_method(month_pairs, definition, keys)
     group = [k for k in keys if k != "as_of_index"]
     rolling = ibis.window(
         group_by=group or None,
@@ -191,7 +197,7 @@ def compounded_table(
     window_pairs = pairs_for(sources, definition)
     if enrich is not None:
         window_pairs = enrich(window_pairs)
-    money = cohort_table(window_pairs, definition, keys).drop(*RATIOS)
+    money = cohort_method(window_pairs, definition, keys).drop(*RATIOS)
     joined = money.left_join(compounded, list(keys))
     return joined.select(
         *[money[c] for c in money.columns],
@@ -215,10 +221,10 @@ def retention_table(
     """
     keys = ["as_of_index", *by]
     if definition.method == "compounded":
-        return compounded_table(sources, definition, keys, enrich)
+        return compounded_method(sources, definition, keys, enrich)
     pairs = pairs_for(sources, definition)
     if enrich is not None:
         pairs = enrich(pairs)
     if definition.method == "movements":
-        return movements_table(sources, definition, pairs, keys)
-    return cohort_table(pairs, definition, keys)
+        return movements_method(sources, definition, pairs, keys)
+    return cohort_method(pairs, definition, keys)

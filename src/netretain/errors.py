@@ -1,12 +1,41 @@
-"""The errors netretain raises: one root, so callers can catch all the library means to say."""
+"""The errors netretain raises: one root, so callers can catch all the library means to say.
+
+A message names the caller's arguments with `arg("strict")`: the library spells them as Python
+arguments (strict=True); each face renders them as its own words (`--strict`) with `render`.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+_ARG = re.compile("\u27e6([a-z_]+)\u27e7")
+# How the library names an argument in a message, where that is not just its name.
+LIBRARY_SPELLING = {
+    "strict": "strict=True",
+    "replace": "replace=True",
+    "customer_movements": "Ledger.customer_movements(movement='churn', start=..., end=...)",
+    "ingest": "Ledger.ingest",
+}
+
+
+def arg(name: str) -> str:
+    """An argument named in a message, for each face to spell its own way."""
+    return f"\u27e6{name}\u27e7"
 
 
 class NetretainError(Exception):
     """Root of every error netretain raises on purpose."""
+
+    def render(self, spelling: Mapping[str, str] | None = None) -> str:
+        """The message with each argument spelled as `spelling` says (else as in Python)."""
+        words = {**LIBRARY_SPELLING, **(spelling or {})}
+        text = super().__str__()
+        return _ARG.sub(lambda m: words.get(m.group(1), m.group(1)), text)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class DefinitionError(NetretainError, ValueError):

@@ -1,10 +1,36 @@
-"""The input files netretain reads: columns, types, keys. Validation, docs and tests read it."""
+"""The input files netretain reads: columns, types, keys, and how each is stored.
+
+Validation, the catalogue, the synthetic generator, docs and tests all read these specs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 INVOICE_TYPES: tuple[str, ...] = ("subscription", "one_time", "usage")
+MONEY = "decimal(18, 2)"
+# Input column type -> how the ledger stores it, and how a typed file (Parquet) holds it.
+STORED_TYPES = {
+    "string": "string",
+    "currency": "string",
+    "date": "date",
+    "month": "int64",
+    "money": MONEY,
+    "rate": "float64",
+    "int": "int64",
+}
+FILE_TYPES = {
+    "string": pa.string(),
+    "currency": pa.string(),
+    "date": pa.date32(),
+    "month": pa.string(),
+    "money": pa.decimal128(18, 2),
+    "rate": pa.decimal128(18, 8),
+    "int": pa.int32(),
+}
 
 
 @dataclass(frozen=True)
@@ -16,6 +42,16 @@ class Column:
     in_file: bool = False
     required: bool = False
     description: str = ""
+
+    @property
+    def stored(self) -> str:
+        """The column's name in the ledger: months are kept as integer `month_index`."""
+        return "month_index" if self.type == "month" else self.name
+
+    @property
+    def stored_type(self) -> str:
+        """The Ibis type the ledger keeps the column in."""
+        return STORED_TYPES[self.type]
 
 
 @dataclass(frozen=True)
@@ -33,6 +69,24 @@ class InputSpec:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def stored_columns(self, extra: Sequence[str] = ()) -> list[str]:
+        """The columns a good row keeps in the ledger (months as month_index), extras last."""
+        return [*(c.stored for c in self.columns), *extra]
+
+    @property
+    def stored_key(self) -> list[str]:
+        """The stored columns of the key."""
+        return [self.column(k).stored for k in self.key]
+
+    def stored_schema(self) -> dict[str, str]:
+        """Stored column -> Ibis type, for the accepted rows (without bookkeeping)."""
+        return {c.stored: c.stored_type for c in self.columns}
+
+    def file_schema(self, extra: Sequence[str] = ()) -> pa.Schema:
+        """The Arrow schema of a typed (Parquet) file of this kind; extras are text."""
+        fields = [(c.name, FILE_TYPES[c.type]) for c in self.columns]
+        return pa.schema([*fields, *((name, pa.string()) for name in extra)])
 
 
 CUSTOMERS = InputSpec(

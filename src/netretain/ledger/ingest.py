@@ -3,39 +3,35 @@
 Idempotent: a file already ingested (same content hash) is skipped; a row whose key is known with
 the same content is ignored; a known key with different content is a conflict unless `replace`,
 which swaps the row and records the correction. Atomic: any failure, or `strict` with a reject,
-leaves the ledger as it was.
+leaves the ledger as it was. Registered hooks run last, inside the same transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from netretain.core import build
-from netretain.core.errors import IngestError, Reject
 from netretain.core.tables import empty_table, literal_table
-from netretain.engines.base import Progress, Store
+from netretain.errors import IngestError, Reject, arg
 from netretain.ingest import validate as v
-from netretain.ingest.classify import Classified, classify, key_columns, key_text
+from netretain.ingest.classify import Classified, key_text, mark, with_fates
 from netretain.ingest.classify import conflicts as classify_conflicts
-from netretain.ingest.schema import INGEST_ORDER, SPECS, InputSpec
+from netretain.ledger import build
+from netretain.ledger.hooks import Ingested, IngestHook
+from netretain.ledger.run import count
+from netretain.store import INGEST_ORDER, SPECS, InputSpec, Progress, Store, input_table
+from netretain.store.catalogue import RECORDS, REJECT, input_schema, refused_table
 
 Step = Callable[[str], Progress | None]  # a step's name -> its progress callback
 SHOWN_REJECTS = 1000
-REJECT_SCHEMA = {
-    "file": "string",
-    "row": "int64",
-    "column": "string",
-    "reason": "string",
-    "value": "string",
-}
 
 
 @dataclass
@@ -94,70 +90,24 @@ def file_sha256(path: Path) -> str:
 
 def ensure_tables(store: Store) -> None:
     """Create the empty input and bookkeeping tables of a new ledger."""
-    for kind, spec in SPECS.items():
-        name = build.input_name(kind)
-        if not store.has(name):
-            store.replace(name, _empty_input(spec))
-    bookkeeping = {
-        "rejects": {
-            "ingest_id": "int64",
-            "kind": "string",
-            "file": "string",
-            "row": "int64",
-            "column": "string",
-            "reason": "string",
-            "value": "string",
-        },
-        "ingests": {
-            "ingest_id": "int64",
-            "at": "string",
-            "kind": "string",
-            "file": "string",
-            "sha256": "string",
-            "accepted": "int64",
-            "rejected": "int64",
-            "unchanged": "int64",
-            "replaced": "int64",
-        },
-        "corrections": {
-            "ingest_id": "int64",
-            "kind": "string",
-            "key": "string",
-            "file": "string",
-            "row": "int64",
-            "before": "string",
-            "after": "string",
-        },
-    }
-    for name, schema in bookkeeping.items():
+    for kind in SPECS:
+        if not store.has(input_table(kind)):
+            store.replace(input_table(kind), empty_table(input_schema(kind)))
+    for name, schema in RECORDS.items():
         if not store.has(name):
             store.replace(name, empty_table(schema))
-
-
-def _empty_input(spec: InputSpec) -> ir.Table:
-    types = {
-        "string": "string",
-        "currency": "string",
-        "date": "date",
-        "month": "int64",
-        "money": v.MONEY,
-        "rate": "float64",
-        "int": "int64",
-    }
-    schema = {("month_index" if c.type == "month" else c.name): types[c.type] for c in spec.columns}
-    schema |= {"_file": "string", "_row": "int64", "_ingest_id": "int64"}
-    return ibis.memtable(ibis.schema(schema).to_pyarrow().empty_table())
 
 
 def ingest(
     store: Store,
     files: Mapping[str, str | Path],
     *,
-    reporting: str = "USD",
+    currency: str = "USD",
     strict: bool = False,
     replace: bool = False,
     step: Step | None = None,
     labels: Mapping[str, str] | None = None,
+    hooks: Sequence[IngestHook] = (),
 ) -> IngestResult:
     """Ingest the named files (kind -> path) in one transaction and rebuild the ledger.
 
@@ -177,18 +127,21 @@ def ingest(
                 label = (labels or {}).get(kind)
                 result.files.append(
                     _ingest_file(
-                        store, kind, path, ingest_id, reporting, replace, step, result, label
+                        store, kind, path, ingest_id, currency, replace, step, result, label
                     )
                 )
         if strict and result.rejected:
             shown = "\n".join(f"  {r}" for r in result.rejects[:20])
             raise IngestError(
-                f"--strict: {result.rejected} row(s) rejected, nothing ingested:\n{shown}",
+                f"{arg('strict')}: {result.rejected} row(s) rejected, nothing ingested:\n{shown}",
                 rejects=tuple(result.rejects),
             )
         if result.changed or not store.has("mrr"):
             with _phase(store, step, "building the ledger"):
-                build.rebuild(store, reporting)
+                build.rebuild(store, currency)
+        accepted = Ingested(store, ingest_id, tuple(result.files), currency)
+        for hook in hooks:
+            hook(accepted)
     return result
 
 
@@ -202,7 +155,7 @@ def _phase(store: Store, step: Step | None, name: str) -> Iterator[None]:
 def _next_id(store: Store) -> int:
     value = store.to_arrow(store.table("ingests").ingest_id.max().name("m").as_table())
     current = value.to_pylist()[0]["m"]
-    return (current or 0) + 1
+    return int(current or 0) + 1
 
 
 def _ingest_file(
@@ -210,7 +163,7 @@ def _ingest_file(
     kind: str,
     path: Path,
     ingest_id: int,
-    reporting: str,
+    currency: str,
     replace: bool,
     step: Step | None,
     result: IngestResult,
@@ -225,21 +178,21 @@ def _ingest_file(
     sha = file_sha256(path)
     ingests = store.table("ingests")
     seen = ingests.filter((ingests.kind == kind) & (ingests.sha256 == sha)).count()
-    # --replace re-reads a known file: its conflicts are what the user asked to apply
+    # replace re-reads a known file: its conflicts are what the user asked to apply
     if not replace and store.to_arrow(seen.name("n").as_table()).to_pylist()[0]["n"]:
         outcome.skipped = True
         return outcome
     stream = store.stage_file(
         path, f"_stage_{kind}", step(f"reading {path.name}") if step else None
     )
-    checked = v.validate(spec, stream.table, file=label, reporting=reporting)
-    checked = _with_rate_check(store, kind, checked, reporting)
+    checked = v.validate(spec, stream.table, file=label, currency=currency)
+    checked = v.with_rate_checks(kind, checked, _first_rates(store), currency)
     flagged = store.reused(f"_flagged_{kind}", checked.table)
     checked = v.Validated(flagged, checked.checks, checked.extra)
     with _phase(store, step, f"checking {path.name}"):
         # only failed rows are materialised: checking twice is cheaper than writing every row
         failed = store.temp(f"_failed_{kind}", checked.table.filter(checked.any_failed))
-        good_rows = _count(store, stream.table) - _count(store, failed)
+        good_rows = count(store, stream.table) - count(store, failed)
     with _phase(store, step, f"comparing {path.name} with the ledger"):
         classified = classify(store, spec, v.good_rows(checked, spec), checked.extra)
     with _phase(store, step, f"storing {path.name}"):
@@ -275,45 +228,24 @@ def _version(path: Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _with_rate_check(store: Store, kind: str, checked: v.Validated, reporting: str) -> v.Validated:
-    """Reject revenue rows in a currency with no FX rate at or before their first month."""
-    first_month = {
-        "invoice_lines": "service_start",
-        "subscriptions": "start_date",
-        "mrr": "month",  # validated rows keep the month index under the input's name
-    }.get(kind)
-    if first_month is None:
-        return checked
-    rates = store.table(build.input_name("fx_rates"))
+def _first_rates(store: Store) -> dict[str, int]:
+    """Each currency's first month with an FX rate, as the ledger knows them now."""
+    rates = store.table(input_table("fx_rates"))
     known = store.to_arrow(rates.group_by("currency").aggregate(first=rates.month_index.min()))
-    first_rate = {r["currency"]: r["first"] for r in known.to_pylist()}
-    t = checked.table
-    month = t[first_month] if first_month == "month" else v.month_index(t[first_month])
-    foreign = t.currency != reporting
-    if kind == "invoice_lines":
-        foreign = foreign & (t.type != "one_time")
-    if first_rate:
-        cases = [(t.currency == c, m) for c, m in first_rate.items()]
-        earliest = ibis.cases(*cases, else_=ibis.null("int64"))
-    else:
-        earliest = ibis.null("int64")
-    extra = (
-        v.Check(
-            "currency",
-            "no FX rate for this currency: add it to fx_rates",
-            foreign & earliest.isnull(),
-        ),
-        v.Check(
-            "currency",
-            "no FX rate at or before this row's first month: add earlier rates to fx_rates",
-            foreign & earliest.notnull() & (month < earliest),
-        ),
+    return {r["currency"]: r["first"] for r in known.to_pylist()}
+
+
+def classify(store: Store, spec: InputSpec, good: ir.Table, extra: tuple[str, ...]) -> Classified:
+    """Split good rows into plain new rows and rows compared by content (see ingest.classify)."""
+    existing = store.table(input_table(spec.kind))
+    marked = mark(good, existing, spec)
+    rest = store.temp(f"_compare_{spec.kind}", marked.filter(marked._repeated | marked._known))
+    compared = store.temp(
+        f"_classified_{spec.kind}", with_fates(rest, existing, good.columns, spec, extra)
     )
-    base = len(checked.checks)
-    table = t.mutate(
-        **{f"{v.BAD}{base + i}": c.failed.fill_null(False) for i, c in enumerate(extra)}
-    )
-    return v.Validated(table, checked.checks + extra, checked.extra)
+    if not count(store, rest):
+        return Classified(good, compared)  # the usual case: no row to set apart
+    return Classified(good.anti_join(rest, "_row"), compared)
 
 
 def _malformed(rows: list[Reject]) -> ir.Table:
@@ -325,12 +257,8 @@ def _malformed(rows: list[Reject]) -> ir.Table:
             "reason": [r.reason for r in rows],
             "value": [r.value for r in rows],
         },
-        REJECT_SCHEMA,
+        REJECT,
     )
-
-
-def _count(store: Store, expr: ir.Table) -> int:
-    return store.to_arrow(expr.count().name("n").as_table()).to_pylist()[0]["n"]
 
 
 def _store_rows(
@@ -343,7 +271,7 @@ def _store_rows(
     file: str,
     outcome: FileResult,
 ) -> None:
-    name = build.input_name(spec.kind)
+    name = input_table(spec.kind)
     compared = classified.compared
     counts = store.to_arrow(compared.group_by("_fate").aggregate(n=compared.count())).to_pylist()
     by_fate = {r["_fate"]: r["n"] for r in counts}
@@ -367,8 +295,8 @@ def _replace_rows(
     store: Store, spec: InputSpec, compared: ir.Table, ingest_id: int, file: str
 ) -> None:
     """Drop the old versions of changed rows and record each correction."""
-    key = key_columns(spec)
-    name = build.input_name(spec.kind)
+    key = spec.stored_key
+    name = input_table(spec.kind)
     changed = compared.filter(compared._fate == "changed")
     existing = store.table(name)
     corrections = changed.select(
@@ -395,7 +323,7 @@ def _store_rejects(
     outcome: FileResult,
     result: IngestResult,
 ) -> None:
-    outcome.rejected = _count(store, rejects.select("file", "row").distinct())
+    outcome.rejected = count(store, rejects.select("file", "row").distinct())
     store.append(
         "rejects",
         rejects.select(
@@ -408,11 +336,6 @@ def _store_rejects(
     result.rejects.extend(Reject(**r) for r in shown)
 
 
-def refused_rows_table(kind: str) -> str:
-    """The table that keeps a kind's refused rows as they came."""
-    return f"refused_{kind}"
-
-
 def _keep_refused_rows(
     store: Store, kind: str, staged: ir.Table, rejects: ir.Table, ingest_id: int, file: str
 ) -> None:
@@ -421,7 +344,7 @@ def _keep_refused_rows(
     refused = staged.join(refused_rows, staged._row == refused_rows.refused_row)
     columns = [c for c in staged.columns if c != "_row"]
     store.append(
-        refused_rows_table(kind),
+        refused_table(kind),
         refused.select(
             _ingest_id=ibis.literal(ingest_id, "int64"),
             _file=ibis.literal(file),
@@ -434,7 +357,7 @@ def _keep_refused_rows(
 def _record(
     store: Store, ingest_id: int, kind: str, file: str, sha: str, outcome: FileResult
 ) -> None:
-    row = {
+    row: dict[str, list[Any]] = {
         "ingest_id": [ingest_id],
         "at": [datetime.now(UTC).isoformat(timespec="seconds")],
         "kind": [kind],

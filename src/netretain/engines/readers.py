@@ -9,7 +9,7 @@ Python.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from netretain.core.errors import IngestError, Reject
+from netretain.errors import IngestError, Reject
+from netretain.store import Progress
 
-Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 BLOCK_SIZE = 16 << 20
 
 

@@ -45,6 +45,15 @@ def default_rules(definition: Definition | None) -> bool:
     )
 
 
+def in_force(lines: ir.Table, horizon: int) -> dict[str, ir.IntegerValue]:
+    """`first` and `last`: the months a revenue line is in force on their last day, from its
+    start's month to the month before its (exclusive) end's; an open line runs to the horizon."""
+    return {
+        "first": month_index(lines.service_start),
+        "last": (month_index(lines.service_end) - 1).fill_null(horizon),
+    }
+
+
 def month_spine(first: int, last: int) -> ir.Table:
     """One row per month index from first to last, for range joins."""
     return literal_table({"month_index": range(first, last + 1)}, {"month_index": "int64"})
@@ -97,8 +106,7 @@ def components(sources: Sources, definition: Definition | None = None) -> ir.Tab
         "revenue_type",
         "currency",
         "monthly_micros",
-        first=month_index(lines.service_start),
-        last=(month_index(lines.service_end) - 1).fill_null(horizon),
+        **in_force(lines, horizon),
     )
     # clipped to the ledger's months (ifelse, not greatest: a null start must stay null)
     spans = spans.mutate(

@@ -1,0 +1,2 @@
+"""Systems of record in and out: Stripe, PostgreSQL and CRM exports, mapped to the input kinds
+and ingested through the normal ingest."""

@@ -1,0 +1,1 @@
+"""Offers and loyalty: offer rules as data, campaigns measured against a holdout, rewards."""

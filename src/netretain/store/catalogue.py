@@ -1,0 +1,73 @@
+"""Every table a ledger keeps: its name and schema, in one place.
+
+Inputs (`input_<kind>`: accepted rows with `_file`, `_row`, `_ingest_id`), refused rows as they
+came (`refused_<kind>`), bookkeeping (rejects, ingests, corrections, ledger_meta) and the derived
+tables the service rebuilds from the inputs (see docs/data-model.md).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from netretain.store.inputs import SPECS
+
+BOOKKEEPING = MappingProxyType({"_file": "string", "_row": "int64", "_ingest_id": "int64"})
+# One refused row's problem: where it is, what is wrong, the value found.
+REJECT = MappingProxyType(
+    {"file": "string", "row": "int64", "column": "string", "reason": "string", "value": "string"}
+)
+REJECTS = MappingProxyType({"ingest_id": "int64", "kind": "string", **REJECT})
+INGESTS = MappingProxyType(
+    {
+        "ingest_id": "int64",
+        "at": "string",
+        "kind": "string",
+        "file": "string",
+        "sha256": "string",
+        "accepted": "int64",
+        "rejected": "int64",
+        "unchanged": "int64",
+        "replaced": "int64",
+    }
+)
+CORRECTIONS = MappingProxyType(
+    {
+        "ingest_id": "int64",
+        "kind": "string",
+        "key": "string",
+        "file": "string",
+        "row": "int64",
+        "before": "string",
+        "after": "string",
+    }
+)
+META = MappingProxyType({"key": "string", "value": "string"})
+# Bookkeeping tables every ledger has from its first ingest on.
+RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})
+# Derived tables, rebuilt from the inputs after every ingest that changes them.
+DERIVED = (
+    "revenue_lines",
+    "fx_monthly",
+    "customers",
+    "mrr_components",
+    "movements",
+    "mrr",
+)
+
+
+def input_table(kind: str) -> str:
+    """The table that keeps a kind's accepted rows."""
+    return f"input_{kind}"
+
+
+def refused_table(kind: str) -> str:
+    """The table that keeps a kind's refused rows as they came (text)."""
+    return f"refused_{kind}"
+
+
+def input_schema(kind: str) -> dict[str, str]:
+    """An input table's columns and types: the spec's stored columns, then bookkeeping."""
+    return {**SPECS[kind].stored_schema(), **BOOKKEEPING}
+
+
+INPUT_TABLES = tuple(input_table(kind) for kind in SPECS)

@@ -1,0 +1,88 @@
+"""What the service layer needs from an engine: named tables, writes, an all-or-nothing transaction.
+
+Each engine implements this once (engines/); the expressions above it are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import ibis.expr.types as ir
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from netretain.errors import Reject
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+@dataclass
+class Staged:
+    """A staged input file, and the lines the engine could not parse at all (kept as rejects)."""
+
+    table: ir.Table
+    malformed: list[Reject] = field(default_factory=list)
+
+
+class Store(Protocol):
+    """A place the ledger's tables live: a DuckDB file, a Spark warehouse, a PostgreSQL schema."""
+
+    name: str
+    con: BaseBackend
+
+    def has(self, table: str) -> bool:
+        """Whether a ledger table exists."""
+        ...
+
+    def table(self, table: str) -> ir.Table:
+        """A ledger table as an Ibis expression."""
+        ...
+
+    def replace(self, table: str, expr: ir.Table) -> ir.Table:
+        """Write an expression's rows as the table's new content."""
+        ...
+
+    def append(self, table: str, expr: ir.Table) -> None:
+        """Add rows, adding any columns the table lacks."""
+        ...
+
+    def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
+        """Load an input file into a scratch table with a `_row` column (the user's row number).
+
+        The engine reads the file itself; rows never pass through Python one by one.
+        """
+        ...
+
+    def temp(self, table: str, expr: ir.Table) -> ir.Table:
+        """Materialise an intermediate result for the rest of this ingest."""
+        ...
+
+    def reused(self, table: str, expr: ir.Table) -> ir.Table:
+        """An intermediate result read several times: materialised (as `temp`) where that is
+        cheaper than computing it again, else returned as it is (DuckDB recomputes faster than
+        it writes)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Everything inside lands together or not at all."""
+        ...
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        """Run an expression whose result is small, returning Arrow."""
+        ...
+
+    def to_arrow_batches(self, expr: ir.Table) -> Iterator[pa.RecordBatch]:
+        """Stream a large result to the client (an export the user asked for), a part at a time."""
+        ...
+
+    def drop(self, table: str) -> None:
+        """Remove a table if it exists."""
+        ...
+
+    def watching(self, progress: Progress | None) -> AbstractContextManager[None]:
+        """Report how far the engine is through each statement run inside, where it can tell."""
+        ...
