@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from netretain.transparency.errors import TransparencyError
 
-class CanonicalError(ValueError):
+
+class CanonicalError(TransparencyError, ValueError):
     """A value with no canonical JSON form (NaN, a datetime, bytes, a non-string key...)."""
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from netretain.ingest.schema import INGEST_ORDER, SPECS, Column, InputSpec
 from netretain.transparency.canonical import CanonicalError, canonical_json, plain_decimal
+from netretain.transparency.errors import TransparencyError
 from netretain.transparency.merkle import HASH_SIZE, hash_leaf
 
 FORMAT_VERSION = 1
@@ -41,7 +42,7 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 
-class LeafError(ValueError):
+class LeafError(TransparencyError, ValueError):
     """A row that cannot become a leaf: unknown kind or column, or a value out of its type."""
 
 
