@@ -126,6 +126,20 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int) -> list
     return [range_root(leaf_hashes, a, b) for a, b in inclusion_ranges(index, size)]
 
 
+def inclusion_proofs(
+    leaf_hashes: Sequence[bytes], indexes: Iterable[int], size: int
+) -> dict[int, list[bytes]]:
+    """Audit paths of many leaves (a statement's), hashing each shared subtree only once."""
+    memo: dict[Range, bytes] = {}
+
+    def subtree(r: Range) -> bytes:
+        if r not in memo:
+            memo[r] = range_root(leaf_hashes, *r)
+        return memo[r]
+
+    return {i: [subtree(r) for r in inclusion_ranges(i, size)] for i in indexes}
+
+
 def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
     """Proof that the tree of the first `new_size` leaf hashes extends that of `old_size`."""
     return [range_root(leaf_hashes, a, b) for a, b in consistency_ranges(old_size, new_size)]
