@@ -16,6 +16,7 @@ from netretain.transparency.heads import (
     check_chain,
     check_extends,
     next_head,
+    seal,
     sign_head,
     verify_head,
 )
@@ -122,3 +123,14 @@ def test_an_auditor_checks_growth_since_a_saved_head(private_key, public_key) ->
     check_extends(heads[1], heads[4], public_key, prove)
     with pytest.raises(VerificationError, match="shrinks"):
         check_extends(heads[4], heads[1], public_key, prove)
+
+
+def test_seal_ends_each_ingest_with_the_next_signed_head(private_key, public_key) -> None:
+    frontier = merkle.Frontier()
+    first = seal(None, frontier, HASHES[:5], [SOURCE], private_key)
+    second = seal(
+        first, merkle.Frontier(frontier.size, frontier.nodes), HASHES[5:], [], private_key
+    )
+    assert (first.head.size, second.head.size) == (5, 20)
+    assert second.head.root == merkle.root(LEAVES)
+    check_chain([first, second], public_key, prove)

@@ -7,6 +7,7 @@ import hashlib
 import json
 from decimal import Decimal
 
+import duckdb
 import pytest
 
 from netretain.ingest.schema import SPECS
@@ -147,3 +148,14 @@ def test_order_key_puts_kinds_in_ingest_order_then_keys() -> None:
         ("mrr", "a"),
         ("mrr", "b"),
     ]
+
+
+def test_duckdb_hashes_leaf_bytes_like_the_reference() -> None:
+    # The engine half of set-based leaf hashing: SHA-256(0x00 || bytes) in SQL over stored leaves.
+    con = duckdb.connect()
+    con.execute("create table leaves (i int, data blob)")
+    leaves = [leaf_bytes(kind, row) for kind, (row, _) in sorted(GOLDEN.items())]
+    con.executemany("insert into leaves values (?, ?)", list(enumerate(leaves)))
+    sql = "select sha256(from_hex('00') || data) from leaves order by i"
+    hashes = [bytes.fromhex(h) for (h,) in con.execute(sql).fetchall()]
+    assert hashes == [leaf_hash(d) for d in leaves]

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from netretain.transparency.canonical import canonical_json
 from netretain.transparency.errors import VerificationError
 from netretain.transparency.keys import HEAD_DOMAIN, key_id, sign, signature_ok
-from netretain.transparency.merkle import HASH_SIZE, verify_consistency
+from netretain.transparency.merkle import HASH_SIZE, Frontier, verify_consistency
 
 HEAD_VERSION = 1
 ProofSource = Callable[[int, int], Sequence[bytes]]  # (old size, new size) -> consistency proof
@@ -118,6 +118,23 @@ def next_head(
         raise ValueError(f"the log cannot shrink from {previous.head.size} to {size} leaves")
     parent = None if previous is None else previous.head.hash()
     return TreeHead(size, root, time or utc_now(), parent, tuple(sorted(sources)))
+
+
+def seal(
+    previous: SignedHead | None,
+    frontier: Frontier,
+    new_leaf_hashes: Iterable[bytes],
+    sources: Iterable[Source],
+    key: Ed25519PrivateKey,
+    time: str | None = None,
+) -> SignedHead:
+    """End an ingest: append its leaf hashes to the log's frontier and sign the next head.
+
+    `frontier` is extended in place; store `frontier.size` and `frontier.nodes` for the next ingest.
+    """
+    frontier.extend(new_leaf_hashes)
+    head = next_head(previous, frontier.size, frontier.root(), sources, time)
+    return sign_head(head, key)
 
 
 def sign_head(head: TreeHead, key: Ed25519PrivateKey) -> SignedHead:
