@@ -76,3 +76,9 @@ def test_definition_and_head_are_bound(report, private_key, public_key, tmp_path
     other = load_private_key(init_keys(tmp_path / "other").private)
     with pytest.raises(VerificationError, match="another key"):
         verify_report(sign_report(report, sha, signed_head(other), other), public_key)
+
+
+@pytest.mark.parametrize("junk", ["{}", "[]", '{"v": 1, "key_id": 3}', "not json"])
+def test_junk_is_not_a_signed_report(public_key, junk) -> None:
+    with pytest.raises(VerificationError):
+        verify_report(junk, public_key)

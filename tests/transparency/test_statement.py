@@ -102,3 +102,9 @@ def test_the_docs_script_rejects_a_changed_amount_and_a_forged_head(
     statement["head"]["head"]["time"] = "2020-01-01T00:00:00Z"
     result = run_doc_script(tmp_path, statement, keys.public)
     assert result.returncode != 0 and "InvalidSignature" in result.stderr
+
+
+@pytest.mark.parametrize("junk", ["{}", "[]", '{"v": 1, "head": 3}', "not json"])
+def test_junk_is_not_a_statement(public_key, junk) -> None:
+    with pytest.raises(VerificationError):
+        verify_statement(junk, public_key)

@@ -56,7 +56,13 @@ def verify_report(
     data: Mapping[str, Any] | str | bytes, public_key: Ed25519PublicKey
 ) -> VerifiedReport:
     """The report, if `public_key` signed it and its head; VerificationError naming what fails."""
-    signed = json.loads(data) if isinstance(data, str | bytes) else data
+    try:
+        return _verify(json.loads(data) if isinstance(data, str | bytes) else data, public_key)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise VerificationError(f"not a netretain signed report: {e!r}") from e
+
+
+def _verify(signed: Mapping[str, Any], public_key: Ed25519PublicKey) -> VerifiedReport:
     if signed.get("v") != REPORT_VERSION:
         raise VerificationError(f"unknown signed report version {signed.get('v')!r}")
     if signed.get("key_id") != key_id(public_key):

@@ -57,7 +57,13 @@ def verify_statement(
     data: Mapping[str, Any] | str | bytes, public_key: Ed25519PublicKey
 ) -> VerifiedStatement:
     """Check the head's signature and every leaf's proof; VerificationError names what fails."""
-    statement = json.loads(data) if isinstance(data, str | bytes) else data
+    try:
+        return _verify(json.loads(data) if isinstance(data, str | bytes) else data, public_key)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise VerificationError(f"not a netretain statement: {e!r}") from e
+
+
+def _verify(statement: Mapping[str, Any], public_key: Ed25519PublicKey) -> VerifiedStatement:
     if statement.get("v") != STATEMENT_VERSION:
         raise VerificationError(f"unknown statement version {statement.get('v')!r}")
     head = verify_head(SignedHead.from_dict(statement["head"]), public_key)
