@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev demo test lint format bench clean
+.PHONY: install dev contract demo test lint format bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -12,8 +12,16 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 
-dev: $(BIN)/python
+# solc-js, OpenZeppelin and Anvil for the anchor contract, exactly as package-lock.json pins them.
+# No install scripts run: the packages ship their binaries.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+dev: $(BIN)/python node_modules/.package-lock.json
 	$(BIN)/pip install -q -e ".[dev]"
+
+contract: node_modules/.package-lock.json
+	node contracts/compile.js
 
 demo: install
 	$(BIN)/netretain demo --db demo.duckdb
@@ -37,4 +45,4 @@ bench: dev
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) demo.duckdb .pytest_cache build *.egg-info
+	rm -rf $(VENV) node_modules demo.duckdb .pytest_cache build *.egg-info
