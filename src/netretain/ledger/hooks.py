@@ -7,27 +7,9 @@ ingest back. The revenue log and usage-derived tables plug in here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from netretain.ledger.ingest import Ingested, IngestHook
 
-from netretain.store import Store
-
-if TYPE_CHECKING:
-    from netretain.ledger.ingest import FileResult
-
-
-@dataclass(frozen=True)
-class Ingested:
-    """What an ingest accepted, as a step sees it before the ingest commits."""
-
-    store: Store
-    ingest_id: int
-    files: tuple[FileResult, ...]
-    currency: str
-
-
-IngestHook = Callable[[Ingested], None]
+__all__ = ["IngestHook", "Ingested", "register", "registered", "unregister"]
 _REGISTERED: list[IngestHook] = []
 
 

@@ -25,7 +25,6 @@ from netretain.ingest import validate as v
 from netretain.ingest.classify import Classified, key_text, mark, with_fates
 from netretain.ingest.classify import conflicts as classify_conflicts
 from netretain.ledger import build
-from netretain.ledger.hooks import Ingested, IngestHook
 from netretain.ledger.run import count
 from netretain.store import INGEST_ORDER, SPECS, InputSpec, Progress, Store, input_table
 from netretain.store.catalogue import RECORDS, REJECT, input_schema, refused_table
@@ -45,6 +44,19 @@ class FileResult:
     unchanged: int = 0
     replaced: int = 0
     skipped: bool = False  # the same content was ingested before
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What an ingest accepted, as a hook sees it before the ingest commits (see ledger.hooks)."""
+
+    store: Store
+    ingest_id: int
+    files: tuple[FileResult, ...]
+    currency: str
+
+
+IngestHook = Callable[[Ingested], None]
 
 
 @dataclass
