@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
 from netretain.errors import NetretainError
+
+T = TypeVar("T")
 
 
 class TransparencyError(NetretainError):
@@ -15,3 +21,14 @@ class KeyFileError(TransparencyError):
 
 class VerificationError(TransparencyError):
     """Something does not verify; the message names the first thing that failed and where."""
+
+
+def verified(
+    data: Mapping[str, Any] | str | bytes, what: str, check: Callable[[Mapping[str, Any]], T]
+) -> T:
+    """`check` a document given as JSON text or a mapping; malformed input is a
+    VerificationError saying it is not a netretain `what`, never a KeyError."""
+    try:
+        return check(json.loads(data) if isinstance(data, str | bytes) else data)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise VerificationError(f"not a netretain {what}: {e!r}") from e

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from netretain.canonical import canonical_bytes
-from netretain.transparency.errors import VerificationError
+from netretain.transparency.errors import VerificationError, verified
 from netretain.transparency.heads import SignedHead, TreeHead, verify_head
 from netretain.transparency.keys import REPORT_DOMAIN, key_id, sign, signature_ok
 
@@ -56,10 +56,7 @@ def verify_report(
     data: Mapping[str, Any] | str | bytes, public_key: Ed25519PublicKey
 ) -> VerifiedReport:
     """The report, if `public_key` signed it and its head; VerificationError naming what fails."""
-    try:
-        return _verify(json.loads(data) if isinstance(data, str | bytes) else data, public_key)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise VerificationError(f"not a netretain signed report: {e!r}") from e
+    return verified(data, "signed report", lambda doc: _verify(doc, public_key))
 
 
 def _verify(signed: Mapping[str, Any], public_key: Ed25519PublicKey) -> VerifiedReport:

@@ -14,7 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from netretain.transparency.errors import VerificationError
+from netretain.transparency.errors import VerificationError, verified
 from netretain.transparency.heads import SignedHead, TreeHead, verify_head
 from netretain.transparency.merkle import hash_leaf, verify_inclusion
 
@@ -57,10 +57,7 @@ def verify_statement(
     data: Mapping[str, Any] | str | bytes, public_key: Ed25519PublicKey
 ) -> VerifiedStatement:
     """Check the head's signature and every leaf's proof; VerificationError names what fails."""
-    try:
-        return _verify(json.loads(data) if isinstance(data, str | bytes) else data, public_key)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise VerificationError(f"not a netretain statement: {e!r}") from e
+    return verified(data, "statement", lambda doc: _verify(doc, public_key))
 
 
 def _verify(statement: Mapping[str, Any], public_key: Ed25519PublicKey) -> VerifiedStatement:
