@@ -272,10 +272,10 @@ async def ingest(
     chosen = {k: f for k, f in given.items() if f is not None and f.filename}
     if not chosen:
         raise BadParameter("send at least one file, e.g. invoice_lines=@lines.csv")
-    return await run_in_threadpool(_ingest_now, state(request), chosen, strict, replace)
+    return await run_in_threadpool(ingest_now, state(request), chosen, strict, replace)
 
 
-def _ingest_now(ledger: LedgerState, files: dict[str, UploadFile], strict: bool, replace: bool):
+def ingest_now(ledger: LedgerState, files: dict[str, UploadFile], strict: bool, replace: bool):
     """Hold the write lock (409 if taken), save the uploads and ingest them."""
     import anyio.from_thread
 

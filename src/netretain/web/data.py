@@ -114,6 +114,12 @@ def customers(ledger: Ledger, limit: int | None, **filters: Any) -> list[dict[st
     return plain(ledger.customer_rows(limit=limit, **filters))
 
 
+def attributes(ledger: Ledger) -> list[str]:
+    """The customer attributes segments can be cut by (columns beyond the required ones)."""
+    known = {"customer_id", "name", "signup_date", "parent_id"}
+    return [c for c in ledger.table("customers").columns if c not in known]
+
+
 def customer_profile(ledger: Ledger, customer_id: str) -> dict[str, Any]:
     """A customer's attributes and revenue lines, as stored (empty when unknown)."""
     people = ledger.table("customers")

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from netretain import DefinitionError, IngestError, LedgerError, NetretainError
 from netretain.web.security import AuthError
 from netretain.web.state import IngestBusy
+from netretain.web.templating import templates
 
 
 class BadParameter(NetretainError):
@@ -58,24 +59,31 @@ def rejects_of(exc: Exception) -> list[dict[str, Any]]:
     ]
 
 
+def reply(request: Request, record: dict[str, Any]) -> Response:
+    """JSON for the API; an HTML page (escaped, same message) for the dashboard."""
+    if request.url.path.startswith(("/api/", "/openapi", "/docs", "/vendor", "/static")):
+        return JSONResponse(record, status_code=record["status"])
+    context = {"message": record["error"], "months": [], "definitions": [], **record}
+    return templates.TemplateResponse(request, "error.html", context, status_code=record["status"])
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: library errors, HTTP errors and bad parameters."""
 
     @app.exception_handler(NetretainError)
-    async def library_error(request: Request, exc: NetretainError) -> JSONResponse:
-        status = status_of(exc)
-        return JSONResponse(body(str(exc), status, rejects_of(exc)), status_code=status)
+    async def library_error(request: Request, exc: NetretainError) -> Response:
+        return reply(request, body(str(exc), status_of(exc), rejects_of(exc)))
 
     @app.exception_handler(IngestBusy)
-    async def busy(request: Request, exc: IngestBusy) -> JSONResponse:
-        return JSONResponse(body(str(exc), 409), status_code=409)
+    async def busy(request: Request, exc: IngestBusy) -> Response:
+        return reply(request, body(str(exc), 409))
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(body(str(exc.detail), exc.status_code), status_code=exc.status_code)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return reply(request, body(str(exc.detail), exc.status_code))
 
     @app.exception_handler(RequestValidationError)
-    async def bad_parameter(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"where": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
         message = "; ".join(f"{e['where']}: {e['reason']}" for e in errors)
-        return JSONResponse(body(message, 400, errors), status_code=400)
+        return reply(request, body(message, 400, errors))
