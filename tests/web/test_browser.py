@@ -8,26 +8,24 @@ goes to tests/artifacts/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.web.conftest import API_KEY, ARTIFACTS, BAD_LINES, GOOD_LINE, Served, get_json, lines_csv
+from tests.web.conftest import (
+    API_KEY,
+    BAD_LINES,
+    GOOD_LINE,
+    Served,
+    Watched,
+    charts_drawn,
+    get_json,
+    lines_csv,
+    shot,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = {
     "overview": "/",
     "cohorts": "/cohorts?metric=gdr",
@@ -39,61 +37,6 @@ PAGES = {
     "data": "/data",
 }
 CHARTS = {"overview": 3, "cohorts": 1, "segments": 1, "customer": 1}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium; a missing one fails the run (it is installed by .ci/run)."""
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
-
-
-class Watched:
-    """A page with its console errors and every request that tried to leave 127.0.0.1."""
-
-    def __init__(self, page: Page):
-        self.page = page
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        self.dialogs: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        page.route("**/*", self._only_loopback)
-
-    def _only_loopback(self, route) -> None:
-        if urlparse(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def clean(self) -> None:
-        assert not self.errors, self.errors
-        assert not self.outside, self.outside
-        assert not self.dialogs, self.dialogs
-
-
-@pytest.fixture
-def tab(browser: Browser) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    watched = Watched(context.new_page())
-    yield watched
-    context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def charts_drawn(page: Page, count: int) -> None:
-    page.wait_for_function(
-        f"document.querySelectorAll('.chart svg.main-svg').length >= {count}", timeout=20_000
-    )
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -168,4 +168,4 @@ def history(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "x": [r["month"] for r in rows],
         "y": [r["mrr"] for r in rows],
     }
-    return {"traces": [trace], "layout": layout("MRR history")}
+    return {"traces": [trace], "layout": layout("MRR history", xaxis={"type": "category"})}
