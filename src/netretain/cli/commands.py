@@ -85,6 +85,7 @@ def show_report(report: Report) -> None:
 def report(
     as_of: str = opt.AS_OF,
     fmt: Format = opt.FORMAT,
+    html: Path = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
     *,
     ledger: Ledger,
     definition: Definition | None,
@@ -94,6 +95,11 @@ def report(
     Example: netretain report --db acme.duckdb --as-of 2025-06 --definition previous-month
     """
     result = ledger.report(as_of, definition)
+    if html:
+        from netretain.web.report_html import write_report
+
+        ref = definition.ref if definition else None
+        err_console.print(f"wrote {write_report(ledger, html, as_of=result.as_of, ref=ref)}")
     data = result.to_dict()
     flat = {k: v for k, v in data.items() if k != "months"}
     emit(

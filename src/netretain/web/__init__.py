@@ -1,1 +1,4 @@
-"""The web face (issue 11): dashboard pages, the REST API under /api/v1, the HTML report."""
+"""The web face: a dashboard, a REST API and a self-contained HTML report over one `Ledger`.
+
+Routes call `web.data` only, which calls the public library; figures are never computed here.
+"""
