@@ -17,7 +17,7 @@ READS = [
     ("/api/v1/segments", {"by": "segment,region"}, "segments"),
     ("/api/v1/explain", {"from": "2024-06", "to": "2024-12"}, "explain"),
     ("/api/v1/bridge", {"by": "segment"}, "bridge"),
-    ("/api/v1/behind", {"change": "churned"}, "behind"),
+    ("/api/v1/behind", {"change": "churn"}, "behind"),
     ("/api/v1/benchmark", {}, "benchmark"),
     ("/api/v1/metrics", {"from": "2024-01"}, "metrics"),
     ("/api/v1/customers", {"movement": "churn", "month": "2024-06"}, "customers"),

@@ -32,7 +32,7 @@ PAGES = {
     "segments": "/segments?by=segment&by=region",
     "customers": "/customers",
     "customer": "/customers/C0000001",
-    "behind": "/behind?change=churned",
+    "behind": "/behind?change=churn",
     "definitions": "/definitions",
     "data": "/data",
 }
@@ -105,9 +105,9 @@ def test_a_bridge_step_drills_down_to_the_customers_behind_it(site: Served, tab:
     charts_drawn(tab.page, 3)
     report = get_json(site, "/api/v1/report")
     click_point(tab.page, "chart-bridge", 0, 3)  # starting MRR, expansion, contraction, churn
-    assert "change=churned" in tab.page.url
+    assert "change=churn" in tab.page.url
     total = tab.page.locator("#behind-total strong").get_attribute("data-value")
-    assert Decimal(total) == Decimal(str(report["churned_mrr"]))
+    assert Decimal(total) == Decimal(str(report["churn_mrr"]))
     assert column_sum(tab.page, "behind-table", "amount") == Decimal(total)
     shot(tab.page, "drill-down")
     tab.clean()

@@ -28,8 +28,8 @@ def test_the_html_report_opens_offline_with_the_cli_figures(
     for key in ("ndr", "gdr", "logo_retention"):
         shown = tab.page.locator(f"#figure-{key} .value").get_attribute("data-value")
         assert float(shown) == expected[key]
-    cells = tab.page.locator("#report-table td[data-col='churned_mrr']").get_attribute("data-value")
-    assert float(cells) == expected["churned_mrr"]
+    cells = tab.page.locator("#report-table td[data-col='churn_mrr']").get_attribute("data-value")
+    assert float(cells) == expected["churn_mrr"]
     assert "<script src=" not in target.read_text(encoding="utf-8")
     shot(tab.page, "html-report")
     tab.clean()

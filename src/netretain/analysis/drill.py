@@ -179,3 +179,32 @@ def labelled(t: ir.Table) -> ir.Table:
         previous_mrr=decimal(t.previous_cents),
         **{n: decimal(t[n]) for n in MOVEMENTS},
     )
+
+
+def customer_profile(sources: Sources, customer_id: str) -> Query[dict[str, Any]]:
+    """One customer's attributes and revenue lines (each line's monthly amount in its own
+    currency, exact), for a customer page; empty when the ledger does not know the id."""
+    people = sources.customers
+    lines = sources.revenue_lines
+    lines = lines.filter(lines.customer_id == customer_id)
+
+    def finish(rows: Rows) -> dict[str, Any]:
+        found = rows["attributes"]
+        return {
+            "attributes": found[0] if found else {},
+            "revenue_lines": [
+                {
+                    **{k: v for k, v in r.items() if k != "monthly_micros"},
+                    "monthly_amount": Decimal(r["monthly_micros"]).scaleb(-6).normalize(),
+                }
+                for r in rows["lines"]
+            ],
+        }
+
+    return Query(
+        {
+            "attributes": people.filter(people.customer_id == customer_id),
+            "lines": lines.order_by(["service_start", "revenue_type"]),
+        },
+        finish,
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, ClassVar
 
 from netretain.core.arith import MONTHS_PER_YEAR
@@ -23,9 +25,12 @@ def arr(mrr_cents: int | None) -> Decimal:
 
 
 def plain(value: Any) -> Any:
-    """JSON-ready: Decimal money becomes a number with its two decimals intact."""
-    if isinstance(value, Decimal):
+    """JSON-ready: Decimal money becomes a number with its two decimals intact, an exact Fraction a
+    number, a date its ISO text."""
+    if isinstance(value, Decimal | Fraction):
         return float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -10,7 +10,8 @@ that runs the expressions core and analysis build; faces call it.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from netretain.analysis import drill
-from netretain.analysis.attributes import By
+from netretain.analysis.attributes import By, available
 from netretain.analysis.benchmarks import Placement, benchmark
 from netretain.analysis.bridge import Bridge, bridge
 from netretain.analysis.cohorts import CohortMatrix, cohort_matrix
@@ -76,6 +77,16 @@ class Ledger:
                 f"start a new ledger to report in {currency}"
             )
         self.currency = currency
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Ledger]:
+        """This ledger as one complete state for as long as a reader needs it (one transaction)."""
+        with self.store.transaction():
+            yield self
+
+    def close(self) -> None:
+        """Let go of the store's connection now (a server opens one per request)."""
+        self.store.close()
 
     def ask(self, query: Query[T]) -> T:
         """Run a query built by core or analysis on this ledger's store."""
@@ -254,6 +265,14 @@ class Ledger:
                 writer.write_batch(batch)
                 written += batch.num_rows
         return written
+
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        """One customer's attributes and revenue lines; both empty for an unknown id."""
+        return self.ask(drill.customer_profile(self.sources, customer_id))
+
+    def attributes(self) -> tuple[str, ...]:
+        """Every attribute segment views can group by on this ledger."""
+        return available(self.sources)
 
     # the ingest log ---------------------------------------------------------------------------
     def rejects(self, ingest_id: int | None = None) -> pa.Table:

@@ -126,7 +126,7 @@ def explain(
 def behind(
     request: Request,
     as_of: str | None = AS_OF,
-    change: Literal["churned", "contraction", "expansion", "retained"] | None = None,
+    change: Literal["churn", "contraction", "expansion", "retained"] | None = None,
     where: list[str] = Query([], description="ATTR=VALUE; repeat to narrow further."),
     limit: int | None = Query(None, ge=1),
     definition: str | None = DEFINITION,

@@ -19,7 +19,7 @@ COLOURS = {
     "churn": "#c62828",
 }
 SHOWN_NEGATIVE = {"contraction", "churn"}
-BRIDGE_CHANGE = {"expansion": "expansion", "contraction": "contraction", "churn": "churned"}
+BRIDGE_CHANGE = {"expansion": "expansion", "contraction": "contraction", "churn": "churn"}
 
 
 def link(path: str, **query: Any) -> str:

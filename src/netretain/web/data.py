@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from netretain import Ledger
+from netretain.core.results import plain
 from netretain.definitions import Definition, default, presets, resolve
 from netretain.definitions import diff as diff_definitions
-from netretain.web.jsonable import plain
 
 INGEST_KINDS = ("customers", "subscriptions", "invoice_lines", "mrr", "fx_rates")
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
-CHANGES = ("churned", "contraction", "expansion", "retained")
+CHANGES = ("churn", "contraction", "expansion", "retained")
 
 
 @contextmanager
@@ -26,10 +26,10 @@ def snapshot(db: Path) -> Iterator[Ledger]:
     """A reader on its own connection, inside one transaction: one complete state throughout."""
     ledger = Ledger(db)
     try:
-        with ledger.store.transaction():
+        with ledger.snapshot():
             yield ledger
     finally:
-        ledger.store.con.disconnect()  # one connection per request: close it, not at GC time
+        ledger.close()  # one connection per request: close it, not at GC time
 
 
 def definition(ref: str | None) -> Definition:
@@ -106,7 +106,7 @@ def metrics(
 ) -> list[dict[str, Any]]:
     """`netretain metrics --format json`."""
     chosen = definition(ref) if ref else None
-    return plain([m.to_dict() for m in ledger.saas_metrics(start, end, chosen)])
+    return plain([m.to_dict() for m in ledger.metrics(start, end, chosen)])
 
 
 def customers(ledger: Ledger, limit: int | None, **filters: Any) -> list[dict[str, Any]]:
@@ -116,19 +116,13 @@ def customers(ledger: Ledger, limit: int | None, **filters: Any) -> list[dict[st
 
 def attributes(ledger: Ledger) -> list[str]:
     """The customer attributes segments can be cut by (columns beyond the required ones)."""
-    known = {"customer_id", "name", "signup_date", "parent_id"}
-    return [c for c in ledger.table("customers").columns if c not in known]
+    known = {"name", "signup_date", "parent_id"}
+    return [c for c in ledger.attributes() if c not in known]
 
 
 def customer_profile(ledger: Ledger, customer_id: str) -> dict[str, Any]:
-    """A customer's attributes and revenue lines, as stored (empty when unknown)."""
-    people = ledger.table("customers")
-    lines = ledger.table("revenue_lines")
-    found = ledger.execute(people.filter(people.customer_id == customer_id)).to_pylist()
-    rows = ledger.execute(
-        lines.filter(lines.customer_id == customer_id).order_by(["service_start", "revenue_type"])
-    ).to_pylist()
-    return {"attributes": plain(found[0]) if found else {}, "revenue_lines": plain(rows)}
+    """A customer's attributes and revenue lines (empty when unknown)."""
+    return plain(ledger.customer(customer_id))
 
 
 def compare(ledger: Ledger, refs: Sequence[str], as_of: str | None) -> list[dict[str, Any]]:
@@ -155,7 +149,8 @@ def ingests(ledger: Ledger) -> list[dict[str, Any]]:
 
 def ingest(ledger: Ledger, files: Mapping[str, Path], strict: bool, replace: bool) -> Any:
     """`netretain ingest --format json` of files already saved in the server's data folder."""
-    return plain(ledger.ingest(strict=strict, replace=replace, **files).to_dict())
+    result = ledger.ingest(strict=strict, replace=replace, **files)  # type: ignore[arg-type]
+    return plain(result.to_dict())
 
 
 def definitions_list() -> list[dict[str, Any]]:
