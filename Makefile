@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev contract demo test lint format bench clean
+.PHONY: install dev system contract demo test lint format bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,7 +26,11 @@ contract: node_modules/.package-lock.json
 demo: install
 	$(BIN)/netretain demo --db demo.duckdb
 
-test: dev
+# Debian packages the tests start for real (PostgreSQL, Java, Node.js, Chromium), via apt-get.
+system:
+	scripts/system-packages
+
+test: system dev
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
