@@ -47,3 +47,16 @@ def test_totals_equal_the_report_per_segment(tiny):
 def test_movements_method_is_refused(tiny):
     with pytest.raises(UnsupportedError, match="customer_movements"):
         tiny.behind("2025-01", "churn", definition=resolve("movements-12"))
+
+
+def test_a_customer_page_is_searched_sorted_and_cut_in_the_engine(tiny):
+    # 2024-06: A 100, B 200, C 1000, D 800, E 300 -> by MRR, largest first: C, D, E, B, A
+    first = tiny.customer_page(month="2024-06", sort="mrr", descending=True, size=2)
+    assert [r["customer_id"] for r in first["rows"]] == ["C", "D"]
+    assert (first["total"], first["pages"], first["page"]) == (5, 3, 1)
+    last = tiny.customer_page(month="2024-06", sort="mrr", descending=True, size=2, page=9)
+    assert ([r["customer_id"] for r in last["rows"]], last["page"]) == (["A"], 3)
+    found = tiny.customer_page(month="2024-06", search="c")
+    assert ([r["customer_id"] for r in found["rows"]], found["total"]) == (["C"], 1)
+    churned = tiny.customer_page(month="2024-07", movement="churn", sort="churn", descending=True)
+    assert [(r["customer_id"], r["churn"]) for r in churned["rows"]] == [("B", Decimal("200.00"))]

@@ -208,3 +208,45 @@ def customer_profile(sources: Sources, customer_id: str) -> Query[dict[str, Any]
         },
         finish,
     )
+
+
+SORT_COLUMNS = {
+    "customer_id": "customer_id",
+    "month": "month_index",
+    **{v: k for k, v in MONEY_COLUMNS.items()},
+}
+
+
+def customer_page(
+    t: ir.Table,
+    *,
+    search: str = "",
+    sort: str = "customer_id",
+    descending: bool = False,
+    page: int = 1,
+    size: int = 50,
+) -> Query[dict[str, Any]]:
+    """One page of customer-months (from `customer_months`), searched by id and sorted, in the
+    engine: only the page comes back. A page past the last gives the last page."""
+    if search:
+        t = t.filter(t.customer_id.lower().contains(search.lower()))
+    column = SORT_COLUMNS.get(sort, sort if sort in MOVEMENTS else "customer_id")
+    key = t[column].desc() if descending else t[column].asc()
+    ties = [t[c] for c in ("customer_id", "month_index") if c != column]
+    ordered = t.order_by([key, *ties])
+
+    def rows(total: int) -> Query[dict[str, Any]]:
+        pages = max(1, -(-total // size))
+        shown = min(max(page, 1), pages)
+        chosen = ordered.limit(size, offset=(shown - 1) * size)
+        return Query.one(
+            chosen,
+            lambda found: {
+                "rows": [customer_row(r) for r in found],
+                "total": total,
+                "pages": pages,
+                "page": shown,
+            },
+        )
+
+    return Query.one(t.aggregate(n=t.count()), lambda found: rows(int(found[0]["n"])))

@@ -256,6 +256,27 @@ class Ledger:
             t = t.limit(limit)
         return [drill.customer_row(r) for r in self.store.to_arrow(t).to_pylist()]
 
+    def customer_page(
+        self,
+        *,
+        search: str = "",
+        sort: str = "customer_id",
+        descending: bool = False,
+        page: int = 1,
+        size: int = 50,
+        **filters: Any,
+    ) -> dict[str, Any]:
+        """One page of `customer_rows` (searched by id, sorted), with the total and page count."""
+        query = drill.customer_page(
+            self.customer_movements(**filters),
+            search=search,
+            sort=sort,
+            descending=descending,
+            page=page,
+            size=size,
+        )
+        return self.ask(query)
+
     def export_customers(self, path: str | Path, **filters: Any) -> int:
         """Write every matching customer-month to CSV, streamed from the engine."""
         labelled = drill.labelled(self.customer_movements(**filters))

@@ -114,6 +114,11 @@ def customers(ledger: Ledger, limit: int | None, **filters: Any) -> list[dict[st
     return plain(ledger.customer_rows(limit=limit, **filters))
 
 
+def customer_page(ledger: Ledger, **options: Any) -> dict[str, Any]:
+    """One page of customer-months, searched and sorted in the engine, with the total."""
+    return plain(ledger.customer_page(**options))
+
+
 def attributes(ledger: Ledger) -> list[str]:
     """The customer attributes segments can be cut by (columns beyond the required ones)."""
     known = {"name", "signup_date", "parent_id"}

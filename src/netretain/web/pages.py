@@ -133,34 +133,30 @@ def customers(
 ):
     """Customer-months at one month: search, sort and pages; a movement filter drills down."""
     month = month or as_of or read(request, data.months)[-1]
-    by_amount = sort == "amount" and movement is not None
-    rows = read(request, data.customers, None, movement=movement, month=month, by_amount=by_amount)
+    column = movement if sort == "amount" and movement else sort
+    descending = order == "desc" or (sort == "amount" and movement is not None)
+    found = read(
+        request,
+        data.customer_page,
+        movement=movement,
+        month=month,
+        search=q,
+        sort=column,
+        descending=descending,
+        page=page,
+        size=PAGE_SIZE,
+    )
     return render(
         request,
         "customers.html",
         "customers",
-        **_page(rows, q, sort, order, page),
+        **found,
         movement=movement,
         month=month,
         q=q,
         sort=sort,
         order=order,
     )
-
-
-def _page(rows: list[dict[str, Any]], q: str, sort: str, order: str, page: int) -> dict[str, Any]:
-    """The rows matching the search, sorted, and the one page asked for."""
-    found = [r for r in rows if q.lower() in r["customer_id"].lower()] if q else rows
-    if sort in (found[0] if found else {}) and sort != "amount":
-        found = sorted(found, key=lambda r: r[sort], reverse=order == "desc")
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    start = (min(page, pages) - 1) * PAGE_SIZE
-    return {
-        "rows": found[start : start + PAGE_SIZE],
-        "total": len(found),
-        "pages": pages,
-        "page": min(page, pages),
-    }
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
