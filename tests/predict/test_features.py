@@ -56,14 +56,20 @@ def small_ledger(inputs: Inputs, b_end: str | None = None) -> Ledger:
     return ledger
 
 
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
+    """The small ledger, built once for this module's reading tests."""
+    return small_ledger(Inputs(tmp_path_factory.mktemp("small")))
+
+
 def rows_at(ledger: Ledger, month: str) -> dict[str, dict[str, Any]]:
     m = parse_month(month)
     frame = predict.features(ledger, m, m)
     return {r["customer_id"]: r for r in frame.to_dict("records")}
 
 
-def test_mrr_history_features(inputs: Inputs) -> None:
-    a = rows_at(small_ledger(inputs), "2024-04")["A"]
+def test_mrr_history_features(small: Ledger) -> None:
+    a = rows_at(small, "2024-04")["A"]
     assert a["mrr_cents"] == 15000 and a["tenure_months"] == 3
     assert a["mrr_change_3m"] == 5000 and a["mrr_growth_3m"] == pytest.approx(0.5)
     assert a["mrr_change_6m"] == 15000 and pd.isna(a["mrr_growth_6m"])
@@ -73,8 +79,8 @@ def test_mrr_history_features(inputs: Inputs) -> None:
     assert a["attr_segment"] == "SMB"
 
 
-def test_terms_from_subscriptions_and_invoice_lines(inputs: Inputs) -> None:
-    rows = rows_at(small_ledger(inputs), "2024-03")
+def test_terms_from_subscriptions_and_invoice_lines(small: Ledger) -> None:
+    rows = rows_at(small, "2024-03")
     b, d = rows["B"], rows["D"]
     assert (b["billing_interval_months"], b["months_to_renewal"], b["plan"]) == (12, 10, "pro")
     assert b["mrr_cents"] == 10000
@@ -82,8 +88,8 @@ def test_terms_from_subscriptions_and_invoice_lines(inputs: Inputs) -> None:
     assert pd.isna(rows["A"]["plan"]) and pd.isna(rows["A"]["billing_interval_months"])
 
 
-def test_labels_look_ahead_within_the_horizon(inputs: Inputs) -> None:
-    ledger = small_ledger(inputs)
+def test_labels_look_ahead_within_the_horizon(small: Ledger) -> None:
+    ledger = small
     a = rows_at(ledger, "2024-03")["A"]
     assert (a["label_churn"], a["label_contraction"], a["label_expansion"]) == (0, 1, 0)
     assert a["moved_contraction"] == 3000

@@ -63,8 +63,10 @@ def _plain(feature: str, value: Any) -> str:
     if feature in COUNTS:
         n = int(value)
         return f"{n} past {COUNTS[feature]}{'s' if n != 1 and feature != 'reactivations' else ''}"
-    if feature in ("expansion_cents", "contraction_cents"):
-        return f"{_money(value)} of MRR {feature.split('_')[0]} so far"
+    if feature == "expansion_cents":
+        return f"{_money(value)} of MRR gained in expansions so far"
+    if feature == "contraction_cents":
+        return f"{_money(value)} of MRR lost to contractions so far"
     if feature == "plan":
         return f"on the {value} plan"
     if feature.startswith(ATTRIBUTE_PREFIX):
