@@ -2,7 +2,14 @@
 
 import typer
 
-from netretain.cli import analysis_cmd, commands, definitions_cmd, demo_cmd, serve_cmd
+from netretain.cli import (
+    analysis_cmd,
+    commands,
+    definitions_cmd,
+    demo_cmd,
+    predict_cmd,
+    serve_cmd,
+)
 
 app = typer.Typer(
     name="netretain",
@@ -16,6 +23,7 @@ app.add_typer(definitions_cmd.app, name="definitions")
 demo_cmd.register(app)
 analysis_cmd.register(app)
 serve_cmd.register(app)
+predict_cmd.register(app)
 
 
 def main() -> None:

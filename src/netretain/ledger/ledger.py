@@ -419,5 +419,25 @@ class Ledger:
         query = metrics(self.sources, definition or default(), first=first, last=self.month(end))
         return self.ask(query)
 
+    # account intelligence (issue 12): netretain.ledger.predict does the work ------------------
+    def features(self, start: str | None = None, end: str | None = None) -> Any:
+        """Account features and labels per paying customer and month-end, as a DataFrame."""
+        from netretain.ledger import predict
+
+        first, last = self._span(start, end)
+        return predict.features(self, first, last)
+
+    def backtest(self, cut: str | None = None, **options: Any) -> dict[str, Any]:
+        """Time-split backtest of the risk models (see docs/prediction.md)."""
+        from netretain.ledger import predict
+
+        return predict.backtest(self, cut, **options)
+
+    def risk(self, as_of: str | None = None, **options: Any) -> dict[str, Any]:
+        """Accounts ranked by expected MRR at risk, with probabilities and drivers."""
+        from netretain.ledger import predict
+
+        return predict.risk(self, as_of, **options)
+
 
 __all__ = ["Ledger"]

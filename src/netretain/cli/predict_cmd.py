@@ -1,0 +1,84 @@
+"""Account intelligence commands: backtest (how good the risk models are) and risk (who to call).
+
+Each parses options, calls one `Ledger` method and prints it (docs/prediction.md shows outputs).
+"""
+
+from typing import Any
+
+import typer
+
+from netretain.cli import options as opt
+from netretain.cli.render import Format, console, emit, table
+from netretain.ledger import Ledger
+
+HORIZON = typer.Option(
+    3, "--horizon", help="Months ahead a churn, contraction or expansion counts."
+)
+BACKTEST = ("name", "target", "auc", "pr_auc", "brier", "lift_top_decile", "mrr_caught_top_decile")
+RISK = ("customer_id", "mrr", "expected_mrr_at_risk", "churn_probability", "reason")
+CRM = ("account_id", "owner", "score", "expected_mrr_at_risk", "reason")
+
+
+def backtest(
+    cut: str = typer.Option(None, "--cut", help="First month scored (YYYY-MM); default: 6 back."),
+    horizon: int = HORIZON,
+    shuffle_labels: bool = typer.Option(
+        False, "--shuffle-labels", help="Permute training labels (a leakage check: AUC ~ 0.5)."
+    ),
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Fit on months before the cut, score after it: AUC, PR-AUC, Brier, lift, MRR caught.
+
+    Example: netretain backtest --db acme.duckdb --cut 2025-04 --format json
+    """
+    result = ledger.backtest(cut, horizon=horizon, shuffle_labels=shuffle_labels)
+    title = f"backtest from {result['cut']}, {horizon}-month horizon"
+
+    def show() -> None:
+        console.print(table(result["models"], title=title, columns=BACKTEST))
+
+    emit(result, fmt, rows=lambda: result["models"], columns=BACKTEST, show=show)
+
+
+def risk(
+    as_of: str = opt.AS_OF,
+    everyone: bool = typer.Option(False, "--all", help="Every paying account, not the top."),
+    top: int = typer.Option(20, "--top", help="How many accounts to list."),
+    horizon: int = HORIZON,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Accounts ranked by expected MRR at risk (P(churn) x MRR), each with its drivers.
+
+    `--format csv` is shaped for a CRM import: account_id, owner, score, reason.
+    Example: netretain risk --db acme.duckdb --as-of 2025-06 --all --format csv
+    """
+    result = ledger.risk(as_of, horizon=horizon, top=None if everyone else top)
+
+    def crm() -> list[dict[str, Any]]:
+        return [
+            {
+                "account_id": a["customer_id"],
+                "owner": a.get("owner"),
+                "score": round(a["churn_probability"], 4),
+                "expected_mrr_at_risk": a["expected_mrr_at_risk"],
+                "reason": "; ".join(a["drivers"]),
+            }
+            for a in result["accounts"]
+        ]
+
+    def show() -> None:
+        rows = [{**a, "reason": "; ".join(a["drivers"])} for a in result["accounts"]]
+        title = f"MRR at risk as of {result['as_of']} ({result['currency']})"
+        console.print(table(rows, title=title, columns=RISK))
+
+    emit(result, fmt, rows=crm, columns=CRM, show=show)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the prediction commands to the app."""
+    for command in (backtest, risk):
+        app.command(command.__name__)(opt.with_ledger(command))

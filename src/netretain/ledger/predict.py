@@ -1,0 +1,116 @@
+"""The service side of account intelligence: build the feature frame in the engine, fit and
+score the models in `netretain.predict` on it. `Ledger` delegates its prediction methods here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from netretain.core.arith import month_label
+from netretain.core.results import money
+from netretain.predict import backtest as bt
+from netretain.predict.features import HORIZON, TARGETS, FeatureInputs, feature_table
+from netretain.predict.models import RiskModel
+from netretain.store import input_table
+
+if TYPE_CHECKING:
+    from netretain.ledger.ledger import Ledger
+
+
+def feature_inputs(ledger: Ledger) -> FeatureInputs:
+    """The ledger's Sources plus the input rows that carry billing terms."""
+    store = ledger.store
+    kept = {
+        kind: store.table(input_table(kind)) if store.has(input_table(kind)) else None
+        for kind in ("subscriptions", "invoice_lines")
+    }
+    return FeatureInputs(ledger.sources, kept["subscriptions"], kept["invoice_lines"])
+
+
+def features(
+    ledger: Ledger,
+    first: int | None = None,
+    last: int | None = None,
+    *,
+    horizon: int = HORIZON,
+    with_labels: bool = True,
+) -> pd.DataFrame:
+    """The feature frame (one row per paying customer and month-end), sorted by its keys."""
+    sources = ledger.sources
+    first = sources.first_month if first is None else first
+    last = sources.horizon if last is None else last
+    expr = feature_table(
+        feature_inputs(ledger), first, last, horizon=horizon, with_labels=with_labels
+    )
+    expr = expr.order_by(["month_index", "customer_id"])
+    return ledger.store.to_arrow(expr).to_pandas()
+
+
+def backtest(
+    ledger: Ledger, cut: str | None = None, *, horizon: int = HORIZON, shuffle_labels: bool = False
+) -> dict[str, Any]:
+    """Both models on every target, fitted before the cut month and scored from it on."""
+    frame = features(ledger, horizon=horizon)
+    cut_index = None if cut is None else ledger.month(cut)
+    result = bt.backtest(frame, cut=cut_index, horizon=horizon, shuffle_labels=shuffle_labels)
+    return {"currency": ledger.currency, **result}
+
+
+def risk(
+    ledger: Ledger,
+    as_of: str | None = None,
+    *,
+    horizon: int = HORIZON,
+    top: int | None = 20,
+    drivers: int = 3,
+) -> dict[str, Any]:
+    """Accounts paying at `as_of`, ranked by expected MRR at risk (P(churn) x MRR), with the
+    probabilities of each target and the churn score's drivers. Fitted on outcomes known by
+    `as_of` only (snapshots M with M + horizon <= as_of)."""
+    month = ledger.month(as_of)
+    frame = features(ledger, last=month, horizon=horizon)
+    train = frame[frame["month_index"] + horizon <= month]
+    now = frame[frame["month_index"] == month].reset_index(drop=True)
+    fitted = {t: RiskModel(t).fit(train) for t in TARGETS}
+    probs = {t: m.predict_proba(now) for t, m in fitted.items()}
+    at_risk = np.rint(probs["churn"] * now["mrr_cents"].to_numpy(dtype=float)).astype("int64")
+    order = np.argsort(-at_risk, kind="stable")
+    shown = order if top is None else order[:top]
+    picked = now.iloc[shown]
+    reasons = fitted["churn"].explain(picked, drivers)
+    owners = picked["attr_owner"].tolist() if "attr_owner" in picked.columns else None
+    accounts = []
+    for n, i in enumerate(shown):
+        accounts.append(
+            {
+                "customer_id": now.at[i, "customer_id"],
+                "owner": None if owners is None else _text(owners[n]),
+                "mrr": money(int(now.at[i, "mrr_cents"])),
+                "expected_mrr_at_risk": money(int(at_risk[i])),
+                **{f"{t}_probability": float(probs[t][i]) for t in TARGETS},
+                "drivers": [d.text for d in reasons[n]],
+            }
+        )
+    model = fitted["churn"]
+    return {
+        "as_of": month_label(month),
+        "currency": ledger.currency,
+        "horizon_months": horizon,
+        "model": {
+            "name": model.name,
+            "calibration": model.calibration,
+            "train_months": _span(*model.train_months_),
+            "calibration_months": _span(*model.calibration_months_),
+        },
+        "accounts": accounts,
+    }
+
+
+def _span(first: int, last: int) -> dict[str, str]:
+    return {"from": month_label(first), "to": month_label(last)}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
