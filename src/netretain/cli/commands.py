@@ -24,20 +24,27 @@ def input_file(flag: str, help: str) -> Any:
     return typer.Option(None, flag, help=help, exists=True, dir_okay=False, readable=True)
 
 
+def flag(name: str, help: str) -> Any:
+    """An on/off option shown as a bare flag in --help (typer would print `<bool>` after it)."""
+    return typer.Option(False, name, help=help, metavar="")
+
+
 def ingest(
     customers: Path = input_file("--customers", "customers file (CSV or Parquet)."),
     subscriptions: Path = input_file("--subscriptions", "subscriptions file."),
     invoice_lines: Path = input_file("--invoice-lines", "invoice lines file."),
     mrr: Path = input_file("--mrr", "monthly MRR file (customer_id, month, mrr)."),
     fx_rates: Path = input_file("--fx-rates", "FX rates file (month, currency, rate)."),
-    strict: bool = typer.Option(
-        False, "--strict", help="Any reject fails the ingest; nothing is ingested."
-    ),
-    replace: bool = typer.Option(
-        False, "--replace", help="Apply changed rows of known ids, recording corrections."
-    ),
+    strict: bool = flag("--strict", "Any reject fails the ingest; nothing is ingested."),
+    replace: bool = flag("--replace", "Apply changed rows of known ids, recording corrections."),
     currency: str = typer.Option(
         None, "--currency", help="Reporting currency of a new ledger (default USD)."
+    ),
+    data_as_of: str = typer.Option(
+        None,
+        "--data-as-of",
+        help="YYYY-MM-DD the export was taken; reports then default to the last complete "
+        "month before it.",
     ),
     fmt: Format = opt.FORMAT,
     *,
@@ -47,7 +54,7 @@ def ingest(
 
     Example: netretain ingest --db acme.duckdb --invoice-lines lines.csv --fx-rates fx.csv
     """
-    files = dict(
+    files: dict[str, Path | None] = dict(
         customers=customers,
         subscriptions=subscriptions,
         invoice_lines=invoice_lines,
@@ -59,7 +66,9 @@ def ingest(
     if currency:
         ledger.set_currency(currency)
     with steps(fmt is Format.table) as step:
-        result = ledger.ingest(strict=strict, replace=replace, step=step, **files)
+        result = ledger.ingest(
+            strict=strict, replace=replace, step=step, data_as_of=data_as_of, **files
+        )
     data = result.to_dict()
 
     def show() -> None:

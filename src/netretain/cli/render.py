@@ -72,17 +72,64 @@ def cell(key: str, value: Any, currency: str = "") -> str:
     return str(value)
 
 
+UNITS = (
+    (Decimal(10) ** 12, "T"),
+    (Decimal(10) ** 9, "B"),
+    (Decimal(10) ** 6, "M"),
+    (Decimal(1000), "K"),
+)
+
+
+def compact(value: Decimal) -> str:
+    """Money in three significant figures and a unit (3.45M, 12.3K, -980K); under 1,000 whole."""
+    for i, (size, unit) in enumerate(UNITS):
+        if abs(value) >= size:
+            scaled = value / size
+            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            text = f"{scaled:.{digits}f}"
+            if abs(Decimal(text)) >= 1000 and i:  # 999,999 rounds to 1000K: say 1.00M
+                return f"{scaled / 1000:.2f}{UNITS[i - 1][1]}"
+            return text + unit
+    return f"{value:,.2f}"
+
+
 def table(
     rows: Sequence[dict[str, Any]], title: str | None = None, columns: Sequence[str] | None = None
 ) -> Table:
-    """A rich table over plain rows."""
+    """A rich table over plain rows that fits the terminal without cutting a figure: money goes
+    to compact units (3.45M) when the full amounts do not fit; JSON and CSV keep them whole."""
     columns = list(columns or dict.fromkeys(k for row in rows for k in row))
+    full = _table(rows, title, columns, compact_money=False)
+    if console.measure(full).maximum <= console.width:
+        return full
+    return _table(rows, title, columns, compact_money=True)
+
+
+def _table(
+    rows: Sequence[dict[str, Any]], title: str | None, columns: Sequence[str], compact_money: bool
+) -> Table:
+    cells = [
+        [
+            compact(v)
+            if compact_money and isinstance(v := row.get(name), Decimal)
+            else cell(name, v)
+            for name in columns
+        ]
+        for row in rows
+    ]
     out = Table(title=title, header_style="bold", show_lines=False)
-    for name in columns:
+    for i, name in enumerate(columns):
         numeric = bool(rows) and isinstance(rows[0].get(name), int | float | Decimal)
-        out.add_column(name, justify="right" if numeric else "left")
-    for row in rows:
-        out.add_row(*[cell(name, row.get(name)) for name in columns])
+        # figures never wrap or shrink below their width; text columns give way instead
+        widest = max((len(c[i]) for c in cells), default=0)
+        out.add_column(
+            name,
+            justify="right" if numeric else "left",
+            no_wrap=numeric,
+            min_width=widest if numeric else None,
+        )
+    for row_cells in cells:
+        out.add_row(*row_cells)
     return out
 
 

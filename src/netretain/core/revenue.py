@@ -109,3 +109,17 @@ def horizon_candidates(
         subscriptions.aggregate(last=month_index(subscriptions.start_date).max().fill_null(-1)),
         mrr.aggregate(last=mrr.month_index.cast("int64").max().fill_null(-1)),
     ]
+
+
+def latest_dates(invoice_lines: ir.Table, subscriptions: ir.Table) -> list[ir.Table]:
+    """One-row tables of the latest dates the inputs show (null when empty): invoice dates and
+    service starts, subscription starts and ends. With the last MRR month (`horizon_candidates`)
+    they say how far the data reaches, so a month past it can be flagged as provisional."""
+    return [
+        invoice_lines.aggregate(
+            invoiced=invoice_lines.invoice_date.max(), started=invoice_lines.service_start.max()
+        ),
+        subscriptions.aggregate(
+            started=subscriptions.start_date.max(), ended=subscriptions.end_date.max()
+        ),
+    ]

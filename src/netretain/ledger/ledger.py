@@ -9,6 +9,8 @@ that runs the expressions core and analysis build; faces call it.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,8 +34,8 @@ from netretain.core import monthly
 from netretain.core.arith import month_label, parse_month
 from netretain.core.monthly import Sources
 from netretain.core.query import Query
-from netretain.core.report import build_report, check_month, month_rows
-from netretain.core.results import MonthMovements, Report
+from netretain.core.report import build_report, month_rows
+from netretain.core.results import MonthMovements, Report, Stamped
 from netretain.definitions import Definition, default
 from netretain.errors import LedgerError, arg
 from netretain.ingest import log
@@ -44,6 +46,16 @@ from netretain.store import Store, refused_table
 from netretain.store.catalogue import REJECTS
 
 T = TypeVar("T")
+
+
+def date_month(day: dt.date) -> int:
+    """The month index of a date (Python side)."""
+    return day.year * 12 + day.month - 1
+
+
+def current_month() -> int:
+    """This calendar month's index: the latest month a question may ask for."""
+    return date_month(dt.date.today())
 
 
 class Ledger:
@@ -93,8 +105,12 @@ class Ledger:
         strict: bool = False,
         replace: bool = False,
         step: Step | None = None,
+        data_as_of: str | dt.date | None = None,
     ) -> IngestResult:
-        """Ingest CSV or Parquet files in one atomic step; see docs/data-model.md for columns."""
+        """Ingest CSV or Parquet files in one atomic step; see docs/data-model.md for columns.
+
+        `data_as_of` (YYYY-MM-DD): when the export was taken; reports then default to the last
+        complete month before it."""
         given = {
             "customers": customers,
             "subscriptions": subscriptions,
@@ -103,7 +119,7 @@ class Ledger:
             "fx_rates": fx_rates,
         }
         files = {kind: path for kind, path in given.items() if path is not None}
-        return self._ingest(files, strict=strict, replace=replace, step=step)
+        return self._ingest(files, strict=strict, replace=replace, step=step, data_as_of=data_as_of)
 
     def _ingest(
         self, files: Mapping[str, Any], labels: Mapping[str, str] | None = None, **options: Any
@@ -151,16 +167,77 @@ class Ledger:
             )
         return self._sources
 
+    @property
+    def meta(self) -> dict[str, str]:
+        """The ledger's settings: currency, month range, latest_date, data_as_of (when given)."""
+        return build.read_meta(self.store)
+
     def month(self, label: str | None) -> int:
-        """A 'YYYY-MM' label as a month index; None means the latest month with data."""
+        """A 'YYYY-MM' label as a month index, from the ledger's first month through the current
+        calendar month; None means the default as-of month (see `default_month`)."""
         if label is None:
-            return self.sources.horizon
+            return self.default_month()
         try:
             index = parse_month(label)
         except ValueError as exc:
             raise LedgerError(str(exc)) from None
-        check_month(self.sources, index)
+        first, now = self.sources.first_month, current_month()
+        if index < first:
+            raise LedgerError(
+                f"{label.strip()} is before the ledger's first month, {month_label(first)}"
+            )
+        if index > now:
+            raise LedgerError(
+                f"{label.strip()} is in the future: ask for {month_label(now)} (this month) "
+                "or an earlier month"
+            )
         return index
+
+    def default_month(self) -> int:
+        """The last complete month before the data's as-of date when an ingest gave one (its
+        `data_as_of`), else the latest month with data (the last a service period starts in)."""
+        as_of = self.meta.get("data_as_of")
+        if not as_of:
+            return self.sources.horizon
+        index = date_month(dt.date.fromisoformat(as_of)) - 1
+        if index < self.sources.first_month:
+            raise LedgerError(
+                f"the data is as of {as_of}, before the end of the ledger's first month "
+                f"{month_label(self.sources.first_month)}: give {arg('as_of')}"
+            )
+        return index
+
+    def sources_through(self, last: int) -> Sources:
+        """Sources that reach month `last`; past the data they are computed on the fly."""
+        s = self.sources
+        if last <= s.horizon:
+            return s
+        return build.sources_through(self.store, s.currency, s.first_month, s.horizon, last)
+
+    def warnings(self, last: int) -> tuple[str, ...]:
+        """Why figures through month `last` are provisional: it lies past the data's latest date."""
+        meta = self.meta
+        latest = meta.get("latest_date")
+        if not latest or last <= date_month(dt.date.fromisoformat(latest)):
+            return ()
+        note = (
+            f"{month_label(last)} is past the latest date in the data ({latest}): customers "
+            "billed monthly and not yet invoiced count as churn, so its figures are provisional"
+        )
+        if meta.get("data_as_of"):
+            note += f" (the export was taken on {meta['data_as_of']})"
+        return (note,)
+
+    def _stamp(self, result: T, last: int) -> T:
+        """A stamped result (or a list of them) carrying the warnings for month `last`."""
+        notes = self.warnings(last)
+        if not notes:
+            return result
+        if isinstance(result, list):
+            return [self._stamp(r, last) for r in result]  # type: ignore[return-value]
+        if isinstance(result, Stamped):
+            return dataclasses.replace(result, warnings=(*result.warnings, *notes))
+        return result
 
     def _span(self, start: str | None, end: str | None) -> tuple[int | None, int | None]:
         """Month labels as indexes (None stays None)."""
@@ -171,30 +248,34 @@ class Ledger:
 
     @property
     def months(self) -> tuple[str, str]:
-        """The first and last month of the ledger."""
+        """The first and last month of the data (the last a service period starts in)."""
         s = self.sources
         return month_label(s.first_month), month_label(s.horizon)
 
     def report(self, as_of: str | None = None, definition: Definition | None = None) -> Report:
         """NDR, GDR, logo retention and the window's movements at `as_of` (default: latest)."""
-        return self.ask(build_report(self.sources, definition or default(), self.month(as_of)))
+        month = self.month(as_of)
+        query = build_report(self.sources_through(month), definition or default(), month)
+        return self._stamp(self.ask(query), month)
 
     def compare(self, definitions: Sequence[Definition], as_of: str | None = None) -> list[Report]:
         """The same month under several definitions, to see why tools disagree."""
         month = self.month(as_of)
-        return [self.ask(build_report(self.sources, d, month)) for d in definitions]
+        sources = self.sources_through(month)
+        return [self._stamp(self.ask(build_report(sources, d, month)), month) for d in definitions]
 
     def movements(
         self, start: str | None = None, end: str | None = None, definition: Definition | None = None
     ) -> list[MonthMovements]:
-        """MRR and movements for every month of the ledger (or the range asked)."""
+        """MRR and movements for every month of the ledger (or the range asked); see `warnings`
+        for a range that ends past the data."""
         first = self.sources.first_month if start is None else self.month(start)
         last = self.month(end)
         if first > last:
             raise LedgerError(
                 f"{arg('start')} {month_label(first)} is after {arg('end')} {month_label(last)}"
             )
-        return self.ask(month_rows(self.sources, definition, first, last))
+        return self.ask(month_rows(self.sources_through(last), definition, first, last))
 
     def mrr(self, definition: Definition | None = None) -> ir.Table:
         """Monthly MRR per customer (cents) as an Ibis table, for your own queries."""
@@ -230,7 +311,7 @@ class Ledger:
             first = index if first is None else max(first, index)
             last = index if last is None else min(last, index)
         return drill.customer_months(
-            self.sources,
+            self.sources if last is None else self.sources_through(last),
             definition,
             customer_id=customer_id,
             movement=movement,
@@ -294,8 +375,10 @@ class Ledger:
         self, by: By, as_of: str | None = None, definition: Definition | None = None
     ) -> SegmentTable:
         """NDR, GDR and logo retention per segment at one as-of month."""
-        query = segments(self.sources, definition or default(), by=by, as_of=self.month(as_of))
-        return self.ask(query)
+        month = self.month(as_of)
+        sources = self.sources_through(month)
+        query = segments(sources, definition or default(), by=by, as_of=month)
+        return self._stamp(self.ask(query), month)
 
     def trend(
         self,
@@ -306,15 +389,18 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """NDR, GDR and logo retention for every as-of month (and segment) in the range."""
         first, last = self._span(start, end)
-        query = trend(self.sources, definition or default(), by=by, first=first, last=last)
+        sources = self.sources if last is None else self.sources_through(last)
+        query = trend(sources, definition or default(), by=by, first=first, last=last)
         return self.ask(query)
 
     def bridge(
         self, as_of: str | None = None, by: By = (), definition: Definition | None = None
     ) -> list[Bridge]:
         """Starting MRR, expansion, contraction, churn, ending MRR: overall or by segment."""
-        query = bridge(self.sources, definition or default(), as_of=self.month(as_of), by=by)
-        return self.ask(query)
+        month = self.month(as_of)
+        sources = self.sources_through(month)
+        query = bridge(sources, definition or default(), as_of=month, by=by)
+        return self._stamp(self.ask(query), month)
 
     def explain(
         self,
@@ -325,15 +411,16 @@ class Ledger:
         definition: Definition | None = None,
     ) -> Explanation:
         """The NDR change between two as-of months as exact segment-mix and rate effects."""
+        first, last = self.month(start), self.month(end)
         query = explain(
-            self.sources,
+            self.sources_through(max(first, last)),
             definition or default(),
-            start=self.month(start),
-            end=self.month(end),
+            start=first,
+            end=last,
             by=by,
             top=top,
         )
-        return self.ask(query)
+        return self._stamp(self.ask(query), max(first, last))
 
     def behind(
         self,
@@ -344,15 +431,16 @@ class Ledger:
         definition: Definition | None = None,
     ) -> Behind:
         """The cohort customers behind a report's churn, contraction or expansion figure."""
+        month = self.month(as_of)
         query = behind(
-            self.sources,
+            self.sources_through(month),
             definition or default(),
-            as_of=self.month(as_of),
+            as_of=month,
             change=change,
             where=where,
             limit=limit,
         )
-        return self.ask(query)
+        return self._stamp(self.ask(query), month)
 
     def benchmark(
         self,
@@ -362,22 +450,24 @@ class Ledger:
         benchmarks_file: str | Path | None = None,
     ) -> Placement:
         """NDR and GDR against published survey benchmarks, overall and per segment."""
+        month = self.month(as_of)
         query = benchmark(
-            self.sources,
+            self.sources_through(month),
             definition or default(),
-            as_of=self.month(as_of),
+            as_of=month,
             by=by,
             path=benchmarks_file,
         )
-        return self.ask(query)
+        return self._stamp(self.ask(query), month)
 
     def metrics(
         self, start: str | None = None, end: str | None = None, definition: Definition | None = None
     ) -> list[MetricsMonth]:
         """MRR, ARR, ARPA, churn rates, expansion rate, quick ratio and net new MRR per month."""
         first = None if start is None else self.month(start)
-        query = metrics(self.sources, definition or default(), first=first, last=self.month(end))
-        return self.ask(query)
+        last = self.month(end)
+        query = metrics(self.sources_through(last), definition or default(), first=first, last=last)
+        return self._stamp(self.ask(query), last)
 
 
 __all__ = ["Ledger"]
