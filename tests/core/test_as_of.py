@@ -60,7 +60,7 @@ def test_june_after_january_renewals_is_reported(renewals: Ledger) -> None:
         "2024-06 -> 2025-06, trailing 12 months"
     )
     (warning,) = report.warnings
-    assert "2025-06 is past the latest date in the data (2025-01-01)" in warning
+    assert "2025-06 is past the latest date in the data (2025-01-01; the last" in warning
     assert "customers billed monthly and not yet invoiced count as churn" in warning
     assert report.to_dict()["warnings"] == [warning]
 

@@ -2,7 +2,7 @@
 
 import typer
 
-from netretain.cli import analysis_cmd, commands, definitions_cmd, demo_cmd
+from netretain.cli import analysis_cmd, commands, definitions_cmd, demo_cmd, info_cmd
 
 app = typer.Typer(
     name="netretain",
@@ -15,6 +15,7 @@ commands.register(app)
 app.add_typer(definitions_cmd.app, name="definitions")
 demo_cmd.register(app)
 analysis_cmd.register(app)
+info_cmd.register(app)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -26,6 +27,7 @@ class Format(StrEnum):
 
 
 RATIO_KEYS = {"ndr", "gdr", "logo_retention"}
+SHORT_TEXT = 24  # a text column no wider than this is kept whole like a figure
 
 
 def as_json(data: Any) -> str:
@@ -99,38 +101,60 @@ def table(
     """A rich table over plain rows that fits the terminal without cutting a figure: money goes
     to compact units (3.45M) when the full amounts do not fit; JSON and CSV keep them whole."""
     columns = list(columns or dict.fromkeys(k for row in rows for k in row))
-    full = _table(rows, title, columns, compact_money=False)
-    if console.measure(full).maximum <= console.width:
-        return full
-    return _table(rows, title, columns, compact_money=True)
+    for compact_money, lean in ((False, False), (False, True)):
+        out = _table(rows, title, columns, compact_money, lean)
+        if _width(out) <= console.width:
+            return out
+    return _table(rows, title, columns, compact_money=True, lean=True)
+
+
+def _width(renderable: Table) -> int:
+    """The width a table takes when nothing limits it."""
+    return console.measure(renderable, options=console.options.update_width(10_000)).maximum
+
+
+def _cell(name: str, value: Any, compact_money: bool) -> str:
+    """`cell`, with money in compact units when asked."""
+    if compact_money and isinstance(value, Decimal) and name not in RATIO_KEYS:
+        return compact(value)
+    return cell(name, value)
 
 
 def _table(
-    rows: Sequence[dict[str, Any]], title: str | None, columns: Sequence[str], compact_money: bool
+    rows: Sequence[dict[str, Any]],
+    title: str | None,
+    columns: Sequence[str],
+    compact_money: bool,
+    lean: bool,
 ) -> Table:
-    cells = [
-        [
-            compact(v)
-            if compact_money and isinstance(v := row.get(name), Decimal)
-            else cell(name, v)
-            for name in columns
-        ]
-        for row in rows
-    ]
-    out = Table(title=title, header_style="bold", show_lines=False)
+    """The table with full or compact money, boxed or lean (one rule, single spaces)."""
+    cells = [[_cell(name, row.get(name), compact_money) for name in columns] for row in rows]
+    layout: dict[str, Any] = (
+        {"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False, "collapse_padding": True}
+        if lean
+        else {}
+    )
+    out = Table(title=title, header_style="bold", show_lines=False, **layout)
     for i, name in enumerate(columns):
         numeric = bool(rows) and isinstance(rows[0].get(name), int | float | Decimal)
-        # figures never wrap or shrink below their width; text columns give way instead
+        # figures and short labels (months, ids) never wrap or shrink; long text gives way
         widest = max((len(c[i]) for c in cells), default=0)
+        whole = numeric or widest <= SHORT_TEXT
         out.add_column(
             name,
             justify="right" if numeric else "left",
-            no_wrap=numeric,
-            min_width=widest if numeric else None,
+            no_wrap=whole,
+            min_width=widest if whole else None,
         )
     for row_cells in cells:
         out.add_row(*row_cells)
     return out
+
+
+def notes(warnings: Sequence[str]) -> None:
+    """Warnings as visible notes on stderr, apart from the data on stdout."""
+    for warning in warnings:
+        err_console.print(f"[bold yellow]note:[/] {warning}", highlight=False)
 
 
 def emit(

@@ -9,8 +9,9 @@ from netretain.core.arith import month_label
 from netretain.core.monthly import MOVEMENTS, Sources
 from netretain.core.query import Query, Row
 from netretain.core.results import MonthMovements, Report, Retention, Window, money
-from netretain.definitions.explain import window_text
+from netretain.definitions.explain import differences, window_text
 from netretain.definitions.model import Definition
+from netretain.definitions.registry import default
 from netretain.errors import LedgerError
 
 
@@ -81,6 +82,7 @@ def build_report(sources: Sources, definition: Definition, as_of: int) -> Query[
                     window_text(definition),
                 ),
                 total_mrr=ms[-1].mrr if ms else money(0),
+                differences=tuple(differences(definition, default())),
                 months=tuple(ms),
                 message=message,
             )

@@ -192,6 +192,7 @@ class Report(Stamped):
     retention: Retention
     window: Window | None = None
     total_mrr: Decimal | None = None
+    differences: tuple[str, ...] = ()  # how the definition differs from the default, in words
     months: tuple[MonthMovements, ...] = field(default_factory=tuple)
     message: str | None = None
 
@@ -203,6 +204,7 @@ class Report(Stamped):
             **self.retention.to_dict(),
             "total_mrr": self.total_mrr,
             "window": self.window.to_dict() if self.window else None,
+            "differences": list(self.differences),
             "months": [m.to_dict() for m in self.months],
         }
         if self.message:

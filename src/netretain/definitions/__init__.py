@@ -1,7 +1,7 @@
 """Metric definitions as data: presets, lookup, hashing and diff."""
 
 from netretain.canonical import canonical_json
-from netretain.definitions.explain import difference_line, differences, window_text
+from netretain.definitions.explain import differences, window_text
 from netretain.definitions.model import Definition, from_mapping, load_file
 from netretain.definitions.registry import (
     DEFAULT_REF,
@@ -18,7 +18,6 @@ __all__ = [
     "canonical_json",
     "default",
     "diff",
-    "difference_line",
     "differences",
     "from_mapping",
     "from_options",

@@ -62,14 +62,6 @@ def differences(d: Definition, reference: Definition) -> list[str]:
     return found
 
 
-def difference_line(d: Definition, reference: Definition) -> str:
-    """One line on why `d` differs from `reference` (or that it is the reference's rules)."""
-    found = differences(d, reference)
-    if not found:
-        return "the reference rules" if d == reference else f"same rules as {reference.ref}"
-    return "; ".join(found)
-
-
 _METHOD = {
     "cohort": "compares the same customers' MRR at both ends of the window",
     "compounded": "compounds monthly rates: customers who join during the year count too",

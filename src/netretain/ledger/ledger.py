@@ -31,7 +31,7 @@ from netretain.analysis.explain import Explanation, explain
 from netretain.analysis.metrics import MetricsMonth, metrics
 from netretain.analysis.segments import SegmentTable, segments, trend
 from netretain.core import monthly
-from netretain.core.arith import month_label, parse_month
+from netretain.core.arith import first_day, month_label, parse_month
 from netretain.core.monthly import Sources
 from netretain.core.query import Query
 from netretain.core.report import build_report, month_rows
@@ -51,6 +51,21 @@ T = TypeVar("T")
 def date_month(day: dt.date) -> int:
     """The month index of a date (Python side)."""
     return day.year * 12 + day.month - 1
+
+
+def ingest_summary(log_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ingest log (one row per file) as one entry per ingest: when, which files, row counts."""
+    out: dict[int, dict[str, Any]] = {}
+    for row in log_rows:
+        entry = out.setdefault(
+            row["ingest_id"],
+            {"ingest_id": row["ingest_id"], "at": row["at"], "files": [], "accepted": 0,
+             "rejected": 0},
+        )  # fmt: skip
+        entry["files"].append(row["file"])
+        entry["accepted"] += int(row["accepted"] or 0)
+        entry["rejected"] += int(row["rejected"] or 0)
+    return list(out.values())
 
 
 def current_month() -> int:
@@ -215,14 +230,16 @@ class Ledger:
         return build.sources_through(self.store, s.currency, s.first_month, s.horizon, last)
 
     def warnings(self, last: int) -> tuple[str, ...]:
-        """Why figures through month `last` are provisional: it lies past the data's latest date."""
-        meta = self.meta
-        latest = meta.get("latest_date")
-        if not latest or last <= date_month(dt.date.fromisoformat(latest)):
+        """Why figures through month `last` are provisional: it lies past the data, the last month
+        a service period starts in (named with the latest date the inputs show)."""
+        if last <= self.sources.horizon:
             return ()
+        meta = self.meta
         note = (
-            f"{month_label(last)} is past the latest date in the data ({latest}): customers "
-            "billed monthly and not yet invoiced count as churn, so its figures are provisional"
+            f"{month_label(last)} is past the latest date in the data "
+            f"({meta.get('latest_date') or month_label(self.sources.horizon)}; the last service "
+            f"period starts in {month_label(self.sources.horizon)}): customers billed monthly and "
+            "not yet invoiced count as churn, so its figures are provisional"
         )
         if meta.get("data_as_of"):
             note += f" (the export was taken on {meta['data_as_of']})"
@@ -251,6 +268,25 @@ class Ledger:
         """The first and last month of the data (the last a service period starts in)."""
         s = self.sources
         return month_label(s.first_month), month_label(s.horizon)
+
+    def info(self) -> dict[str, Any]:
+        """What the ledger holds: its months, currency, how far the data reaches and its ingests.
+
+        `first_month`..`last_month` is the data (the last month a service period starts in);
+        any month from the first through `this_month` may be asked for; `default_as_of` is the
+        month a report gives when none is named.
+        """
+        meta, s = self.meta, self.sources
+        return {
+            "first_month": month_label(s.first_month),
+            "last_month": month_label(s.horizon),
+            "this_month": month_label(current_month()),
+            "default_as_of": month_label(self.default_month()),
+            "currency": s.currency,
+            "latest_date": meta.get("latest_date") or None,
+            "data_as_of": meta.get("data_as_of") or None,
+            "ingests": ingest_summary(self.ingests().to_pylist()),
+        }
 
     def report(self, as_of: str | None = None, definition: Definition | None = None) -> Report:
         """NDR, GDR, logo retention and the window's movements at `as_of` (default: latest)."""
@@ -289,9 +325,11 @@ class Ledger:
     def customer_history(
         self, customer_id: str | None = None, definition: Definition | None = None
     ) -> pa.Table:
-        """Per-customer monthly MRR and movements: month_index and money in integer cents."""
+        """Per-customer monthly MRR and movements: the month as 'YYYY-MM' (and its month_index),
+        money in integer cents, exact for your own arithmetic."""
         t = drill.customer_months(self.sources, definition, customer_id=customer_id)
-        return self.store.to_arrow(t)
+        label = first_day(t.month_index).cast("string").substr(0, 7)
+        return self.store.to_arrow(t.mutate(month=label))
 
     def customer_movements(
         self,
@@ -304,7 +342,10 @@ class Ledger:
         by_amount: bool = False,
         definition: Definition | None = None,
     ) -> ir.Table:
-        """Customer-months filtered for a drill-down: who churned in March, who expanded most."""
+        """Customer-months filtered for a drill-down: who churned in March, who expanded most.
+        An unknown `customer_id` is an error naming it, not an empty answer."""
+        if customer_id is not None:
+            self._known_customer(customer_id)
         first, last = self._span(start, end)
         if month is not None:
             index = self.month(month)
@@ -318,6 +359,15 @@ class Ledger:
             months=(first, last),
             by_amount=by_amount,
         )
+
+    def _known_customer(self, customer_id: str) -> None:
+        """Refuse a customer id the ledger has never seen."""
+        customers = self.sources.customers
+        found = customers.filter(customers.customer_id == customer_id).count()
+        if not self.store.to_arrow(found.name("n").as_table()).to_pylist()[0]["n"]:
+            raise LedgerError(
+                f"no customer {customer_id!r} in this ledger: customer ids are matched exactly"
+            )
 
     def customer_rows(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
         """`customer_movements` as plain rows: month labels and Decimal money."""
