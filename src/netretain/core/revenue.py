@@ -100,8 +100,8 @@ def horizon_candidates(
     """One-row tables whose greatest `last` is the ledger's last month.
 
     That is the latest month in which a recurring service period starts (or an MRR row stands):
-    the month the data reaches. Prepaid service beyond it (the rest of an annual contract) is kept
-    but not reported until the data gets there; open subscriptions run to it.
+    the month the data reaches, and the stored tables' last. A later month is computed on demand
+    (the service extends the Sources), where prepaid service and open subscriptions count.
     """
     recurring = invoice_lines.filter(invoice_lines.type.isin(["subscription", "usage"]))
     return [
