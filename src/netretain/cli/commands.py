@@ -281,7 +281,7 @@ def compare(
             "definition": ref(r),
             **{k: d[k] for k in HEADLINE},
             "sha256": d["definition"]["sha256"][:12],
-            "differences": "; ".join(r.differences),
+            "differences": list(r.differences),
         }
         for r, d in zip(reports, data, strict=True)
     ]
@@ -300,10 +300,16 @@ def show_compare(reports: list[Report]) -> None:
     """Reports side by side in at most 100 columns, then one line per definition on why its
     figures differ from the default's (derived from the definition's fields)."""
     rows = [
-        {"definition": ref(r), **{k: getattr(r, k) for k in COMPARE_COLUMNS[1:]}} for r in reports
+        {
+            "definition": ref(r),
+            **{k: getattr(r, k) for k in COMPARE_COLUMNS[1:]},
+            "sha256": r.definition["sha256"][:10],
+        }
+        for r in reports
     ]
     as_of = reports[0].as_of if reports else ""
-    console.print(table(rows, title=f"the same month, {as_of}, under each definition"))
+    title = f"as of {as_of}: the same month under each definition"
+    console.print(table(rows, title=title, optional=("sha256",)))
     console.print(f"Why they differ from {default().ref}:", highlight=False)
     for r in reports:
         why = "; ".join(r.differences) or "the default rules"

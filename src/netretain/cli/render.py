@@ -96,16 +96,21 @@ def compact(value: Decimal) -> str:
 
 
 def table(
-    rows: Sequence[dict[str, Any]], title: str | None = None, columns: Sequence[str] | None = None
+    rows: Sequence[dict[str, Any]],
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+    optional: Sequence[str] = (),
 ) -> Table:
     """A rich table over plain rows that fits the terminal without cutting a figure: money goes
-    to compact units (3.45M) when the full amounts do not fit; JSON and CSV keep them whole."""
+    to compact units (3.45M) when the full amounts do not fit (JSON and CSV keep them whole), and
+    `optional` columns (a hash) are left out when even that is too wide."""
     columns = list(columns or dict.fromkeys(k for row in rows for k in row))
-    for compact_money, lean in ((False, False), (False, True)):
+    for compact_money, lean in ((False, False), (False, True), (True, True)):
         out = _table(rows, title, columns, compact_money, lean)
         if _width(out) <= console.width:
             return out
-    return _table(rows, title, columns, compact_money=True, lean=True)
+    kept = [c for c in columns if c not in optional]
+    return _table(rows, title, kept, compact_money=True, lean=True)
 
 
 def _width(renderable: Table) -> int:
