@@ -102,14 +102,16 @@ def table(
     optional: Sequence[str] = (),
 ) -> Table:
     """A rich table over plain rows that fits the terminal without cutting a figure: money goes
-    to compact units (3.45M) when the full amounts do not fit (JSON and CSV keep them whole), and
-    `optional` columns (a hash) are left out when even that is too wide."""
+    to compact units (3.45M) when the full amounts do not fit even without the `optional` columns
+    (a hash), which go first; JSON and CSV keep every figure whole."""
     columns = list(columns or dict.fromkeys(k for row in rows for k in row))
-    for compact_money, lean in ((False, False), (False, True), (True, True)):
-        out = _table(rows, title, columns, compact_money, lean)
+    kept = [c for c in columns if c not in optional]
+    # whole figures first, then fewer columns, then compact units
+    tries = [(columns, False, False), (columns, False, True), (kept, False, True)]
+    for shown, compact_money, lean in tries:
+        out = _table(rows, title, shown, compact_money, lean)
         if _width(out) <= console.width:
             return out
-    kept = [c for c in columns if c not in optional]
     return _table(rows, title, kept, compact_money=True, lean=True)
 
 
