@@ -25,6 +25,9 @@ contract: node_modules/.package-lock.json
 
 demo: install
 	$(BIN)/netretain demo --db demo.duckdb
+	@echo
+	@echo "netretain is installed in $(VENV). Put it on your PATH with:  . $(BIN)/activate"
+	@echo "(or call $(BIN)/netretain), then try:  netretain info --db demo.duckdb"
 
 # Debian packages the tests start for real (PostgreSQL, Java, Node.js, Chromium), via apt-get.
 system:

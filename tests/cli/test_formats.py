@@ -30,7 +30,12 @@ HEADLINE = (
     "customers_start",
     "customers_retained",
 )
-MONTH = ("month", "mrr", "customers", "new", "expansion", "contraction", "churn", "reactivation")
+MONTH = (
+    "month", "mrr", "customers", "new", "expansion", "contraction", "churn", "reactivation",
+    "new_customers", "expansion_customers", "contraction_customers", "churn_customers",
+    "reactivation_customers",
+)  # fmt: skip
+REPORT_EXTRA = ("total_mrr", "window", "differences", "warnings")
 CUSTOMER = (
     "customer_id",
     "month",
@@ -97,7 +102,7 @@ CASES: dict[str, Case] = {
     "report": Case(
         lambda db: ["report", "--db", db],
         "report",
-        ("as_of", "definition", "currency", *HEADLINE, "version", "sha256"),
+        ("as_of", "definition", "currency", *HEADLINE, *REPORT_EXTRA, "version", "sha256"),
         report_figures,
         rows=lambda d: [
             d
@@ -129,7 +134,7 @@ CASES: dict[str, Case] = {
     "compare": Case(
         lambda db: ["compare", "--db", db, "-d", "ndr", "-d", "previous-month"],
         "compare",
-        ("definition", *HEADLINE, "sha256"),
+        ("definition", *HEADLINE, "sha256", "differences"),
         lambda reports: [
             f"as of {reports[0]['as_of']}",
             *(f"{r['definition']['name']}@{r['definition']['version']}" for r in reports),

@@ -130,7 +130,10 @@ def test_latest_month_is_the_default_as_of(worked_example: Ledger) -> None:
 
 
 def test_as_of_outside_the_ledger_names_its_range(worked_example: Ledger) -> None:
-    with pytest.raises(LedgerError, match="runs from 2023-01 to 2024-01"):
-        worked_example.report("2025-01")
+    with pytest.raises(LedgerError, match="2022-12 is before the ledger's first month, 2023-01"):
+        worked_example.report("2022-12")
+    with pytest.raises(LedgerError, match="2999-01 is in the future"):
+        worked_example.report("2999-01")
+    assert worked_example.report("2025-01").warnings  # past the data: answered, with a warning
     with pytest.raises(LedgerError, match="not a month: use YYYY-MM"):
         worked_example.report("2024-13")

@@ -98,7 +98,6 @@ class Placement(Stamped):
 
     as_of: str
     company_arr: Decimal
-    warnings: list[str] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(metadata={"key": "placements"}, default_factory=list)
 
 
@@ -174,7 +173,7 @@ def benchmark(
             currency=sources.currency,
             company_arr=company_arr,
             rows=rows,
-            warnings=warnings(sources, definition),
+            warnings=tuple(warnings(sources, definition)),
         )
 
     return gather(parts).then(finish)

@@ -15,7 +15,16 @@ from rich.text import Text
 
 from netretain.analysis.attributes import parse_by
 from netretain.cli import options as opt
-from netretain.cli.render import Format, cell, console, emit, err_console, table, write_csv
+from netretain.cli.render import (
+    Format,
+    cell,
+    console,
+    emit,
+    err_console,
+    notes,
+    table,
+    write_csv,
+)
 from netretain.definitions import Definition
 from netretain.ledger import Ledger
 
@@ -85,6 +94,7 @@ def segments(
     Example: netretain segments --db acme.duckdb --by segment,region --as-of 2025-12
     """
     result = ledger.segments(by, as_of, definition)
+    notes(result.warnings)
     title = _title(result.to_dict(), f"as of {result.as_of}")
     columns = [*result.by, *RETENTION, "small"]
     shown = [{**r, "small": "small" if r["small"] else ""} for r in result.rows]
@@ -105,6 +115,8 @@ def trend(
     Example: netretain trend --db acme.duckdb --by segment --from 2024-06 --format csv
     """
     rows = ledger.trend(by or (), start, end, definition)
+    if rows:
+        notes(ledger.warnings(ledger.month(rows[-1]["as_of"])))
     flat = [{**r, "definition": "{name}@{version}".format(**r["definition"])} for r in rows]
     columns = ["as_of", *parse_by(by), *RETENTION]
     emit(rows, fmt, rows=lambda: flat, show=lambda: _print(rows, "trend", columns))
@@ -149,6 +161,7 @@ def bridge(
     Example: netretain bridge --db acme.duckdb --as-of 2025-12 --by segment
     """
     bridges = ledger.bridge(as_of, by or (), definition)
+    notes(bridges[0].warnings if bridges else ())
     data = [b.to_dict() for b in bridges]
     steps = [row for b in bridges for row in b.step_rows()]
     emit(data, fmt, rows=lambda: steps, show=lambda: show_bridge(data, list(parse_by(by))))
@@ -169,6 +182,7 @@ def explain(
     Example: netretain explain --db acme.duckdb --from 2025-06 --to 2025-12 --by segment --top 5
     """
     result = ledger.explain(start, end, by, top, definition)
+    notes(result.warnings)
     data = result.to_dict()
 
     def show() -> None:
@@ -205,6 +219,7 @@ def behind(
         None if export or not limit else limit,
         definition,
     )
+    notes(result.warnings)
     if export:
         with export.open("w", newline="", encoding="utf-8") as out:
             write_csv(result.rows, out)
@@ -282,7 +297,9 @@ def metrics(
     Example: netretain metrics --db acme.duckdb --from 2025-01 --to 2025-12
     """
     chosen = definition
-    rows = [m.to_dict() for m in ledger.metrics(start, end, chosen)]
+    months = ledger.metrics(start, end, chosen)
+    notes(months[-1].warnings if months else ())
+    rows = [m.to_dict() for m in months]
     emit(rows, fmt, show=lambda: _print(rows, "SaaS metrics", METRICS))
 
 

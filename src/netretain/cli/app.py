@@ -7,6 +7,7 @@ from netretain.cli import (
     commands,
     definitions_cmd,
     demo_cmd,
+    info_cmd,
     predict_cmd,
     serve_cmd,
 )
@@ -24,6 +25,7 @@ demo_cmd.register(app)
 analysis_cmd.register(app)
 serve_cmd.register(app)
 predict_cmd.register(app)
+info_cmd.register(app)
 
 
 def main() -> None:

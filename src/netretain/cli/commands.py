@@ -7,9 +7,18 @@ import typer
 
 from netretain.cli import options as opt
 from netretain.cli.progress import steps
-from netretain.cli.render import Format, cell, console, emit, err_console, table, write_csv
+from netretain.cli.render import (
+    Format,
+    cell,
+    console,
+    emit,
+    err_console,
+    notes,
+    table,
+    write_csv,
+)
 from netretain.core.results import RETENTION_KEYS, Report, money
-from netretain.definitions import Definition, resolve
+from netretain.definitions import Definition, default, resolve
 from netretain.ledger import Ledger
 
 MOVEMENT_NAMES = ("new", "expansion", "contraction", "churn", "reactivation")
@@ -24,20 +33,27 @@ def input_file(flag: str, help: str) -> Any:
     return typer.Option(None, flag, help=help, exists=True, dir_okay=False, readable=True)
 
 
+def flag(name: str, help: str) -> Any:
+    """An on/off option shown as a bare flag in --help (typer would print `<bool>` after it)."""
+    return typer.Option(False, name, help=help, metavar="")
+
+
 def ingest(
     customers: Path = input_file("--customers", "customers file (CSV or Parquet)."),
     subscriptions: Path = input_file("--subscriptions", "subscriptions file."),
     invoice_lines: Path = input_file("--invoice-lines", "invoice lines file."),
     mrr: Path = input_file("--mrr", "monthly MRR file (customer_id, month, mrr)."),
     fx_rates: Path = input_file("--fx-rates", "FX rates file (month, currency, rate)."),
-    strict: bool = typer.Option(
-        False, "--strict", help="Any reject fails the ingest; nothing is ingested."
-    ),
-    replace: bool = typer.Option(
-        False, "--replace", help="Apply changed rows of known ids, recording corrections."
-    ),
+    strict: bool = flag("--strict", "Any reject fails the ingest; nothing is ingested."),
+    replace: bool = flag("--replace", "Apply changed rows of known ids, recording corrections."),
     currency: str = typer.Option(
         None, "--currency", help="Reporting currency of a new ledger (default USD)."
+    ),
+    data_as_of: str = typer.Option(
+        None,
+        "--data-as-of",
+        help="YYYY-MM-DD the export was taken; reports then default to the last complete "
+        "month before it.",
     ),
     fmt: Format = opt.FORMAT,
     *,
@@ -47,7 +63,7 @@ def ingest(
 
     Example: netretain ingest --db acme.duckdb --invoice-lines lines.csv --fx-rates fx.csv
     """
-    files = dict(
+    files: dict[str, Path | None] = dict(
         customers=customers,
         subscriptions=subscriptions,
         invoice_lines=invoice_lines,
@@ -59,7 +75,9 @@ def ingest(
     if currency:
         ledger.set_currency(currency)
     with steps(fmt is Format.table) as step:
-        result = ledger.ingest(strict=strict, replace=replace, step=step, **files)
+        result = ledger.ingest(
+            strict=strict, replace=replace, step=step, data_as_of=data_as_of, **files
+        )
     data = result.to_dict()
 
     def show() -> None:
@@ -72,14 +90,35 @@ def ingest(
 
 
 def show_report(report: Report) -> None:
-    """A report as two rich tables: the headline and the monthly movements."""
+    """A report as two rich tables: the headline (the cohort's figures, total MRR apart) and the
+    window's monthly movements, with the window in words."""
     d = report.to_dict()
     stamp = d["definition"]
-    title = f"{stamp['name']}@{stamp['version']} as of {d['as_of']} ({d['currency']})"
-    console.print(table([{"metric": k, "value": cell(k, d[k])} for k in HEADLINE], title=title))
-    console.print(table(d["months"], title="months"))
+    console.print(
+        f"[bold]{stamp['name']}@{stamp['version']}[/] as of {d['as_of']} ({d['currency']}): "
+        f"{d['window']['text']}",
+        highlight=False,
+    )
+    rows = [{"metric": HEADLINE_LABELS.get(k, k), "value": cell(k, d[k])} for k in HEADLINE]
+    rows.append({"metric": "total MRR, every customer", "value": cell("mrr", d["total_mrr"])})
+    console.print(table(rows))
+    console.print(
+        f"Starting and ending MRR are the cohort's: the {d['customers_start']:,} customers "
+        f"paying in {d['window']['start']}. Total MRR counts every customer in {d['as_of']}.",
+        highlight=False,
+    )
+    console.print(table(d["months"], title="months", columns=MONTH_COLUMNS))
     if report.message:
         console.print(f"[yellow]{report.message}[/]")
+
+
+HEADLINE_LABELS = {
+    "starting_mrr": "starting MRR (cohort)",
+    "ending_mrr": "ending MRR (cohort)",
+    "expansion_mrr": "expansion (cohort)",
+    "contraction_mrr": "contraction (cohort)",
+    "churn_mrr": "churn (cohort)",
+}
 
 
 def report(
@@ -95,6 +134,7 @@ def report(
     Example: netretain report --db acme.duckdb --as-of 2025-06 --definition previous-month
     """
     result = ledger.report(as_of, definition)
+    notes(result.warnings)
     if html:
         from netretain.web.report_html import write_report
 
@@ -129,9 +169,16 @@ def movements(
 
     Example: netretain movements --db acme.duckdb --from 2024-01 --format csv
     """
-    chosen = definition
-    rows = [m.to_dict() for m in ledger.movements(start, end, chosen)]
-    emit(rows, fmt, columns=MONTH_COLUMNS)
+    found = ledger.movements(start, end, definition)
+    if found:
+        notes(ledger.warnings(ledger.month(found[-1].month)))
+    rows = [m.to_dict() for m in found]
+    emit(
+        rows,
+        fmt,
+        columns=MONTH_COLUMNS,
+        show=lambda: console.print(table(rows, columns=MONTH_COLUMNS)),
+    )
 
 
 def customers(
@@ -196,6 +243,10 @@ def rejects(
     Example: netretain rejects --db acme.duckdb --export rejects.csv --export-rows to-fix/
     """
     rows = ledger.rejects(ingest_id).to_pylist()
+    if not rows and fmt is Format.table:
+        which = f"ingest {ingest_id}" if ingest_id is not None else "this ledger"
+        console.print(f"no rejected rows in {which}: every row was accepted")
+        return
     if export:
         with export.open("w", newline="", encoding="utf-8") as out:
             write_csv(rows, out)
@@ -229,23 +280,46 @@ def compare(
 
     chosen = [resolve(ref) for ref in definitions] if definitions else list(presets())
     reports = ledger.compare(chosen, as_of)
+    notes(reports[0].warnings if reports else ())
     data = [r.to_dict() for r in reports]
     rows = [
         {
-            "definition": f"{d['definition']['name']}@{d['definition']['version']}",
+            "definition": ref(r),
             **{k: d[k] for k in HEADLINE},
             "sha256": d["definition"]["sha256"][:12],
+            "differences": list(r.differences),
         }
-        for d in data
+        for r, d in zip(reports, data, strict=True)
     ]
-    emit(
-        data,
-        fmt,
-        rows=lambda: rows,
-        show=lambda: console.print(
-            table(rows, title=f"as of {data[0]['as_of']}" if data else None)
-        ),
-    )
+    emit(data, fmt, rows=lambda: rows, show=lambda: show_compare(reports))
+
+
+def ref(report: Report) -> str:
+    """NAME@VERSION of the definition that made a report."""
+    return f"{report.definition['name']}@{report.definition['version']}"
+
+
+COMPARE_COLUMNS = ("definition", "ndr", "gdr", "logo_retention", "starting_mrr", "ending_mrr")
+
+
+def show_compare(reports: list[Report]) -> None:
+    """Reports side by side in at most 100 columns, then one line per definition on why its
+    figures differ from the default's (derived from the definition's fields)."""
+    rows = [
+        {
+            "definition": ref(r),
+            **{k: getattr(r, k) for k in COMPARE_COLUMNS[1:]},
+            "sha256": r.definition["sha256"][:10],
+        }
+        for r in reports
+    ]
+    as_of = reports[0].as_of if reports else ""
+    title = f"as of {as_of}: the same month under each definition"
+    console.print(table(rows, title=title, optional=("sha256",)))
+    console.print(f"Why they differ from {default().ref}:", highlight=False)
+    for r in reports:
+        why = "; ".join(r.differences) or "the default rules"
+        console.print(f"  {ref(r)}: {why}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,9 +5,9 @@ from pathlib import Path
 import typer
 
 from netretain.cli import options as opt
-from netretain.cli.commands import show_report
+from netretain.cli.commands import show_compare, show_report
 from netretain.cli.progress import steps
-from netretain.cli.render import Format, console, emit, err_console, table
+from netretain.cli.render import Format, console, emit, err_console
 from netretain.definitions import presets
 from netretain.ledger import Ledger
 from netretain.synthetic import generate_company
@@ -59,17 +59,8 @@ def demo(
         f"({result.rejected} rejected on purpose: see `netretain rejects --db {db}`)"
     )
     show_report(report)
-    rows = [
-        {
-            "definition": f"{r.definition['name']}@{r.definition['version']}",
-            "ndr": r.ndr,
-            "gdr": r.gdr,
-            "logo_retention": r.logo_retention,
-            "customers_start": r.customers_start,
-        }
-        for r in comparison
-    ]
-    console.print(table(rows, title="the same month under each shipped definition"))
+    console.print()
+    show_compare(comparison)
 
 
 def _flat(report: dict) -> dict:

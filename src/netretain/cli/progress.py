@@ -20,8 +20,9 @@ from netretain.ledger.ingest import Step
 @contextmanager
 def steps(enabled: bool = True) -> Iterator[Step | None]:
     """A step callback that shows one bar per step: reading, checking and storing each file, then
-    building the ledger; each bar follows the engine's own progress where it reports one."""
-    if not enabled:
+    building the ledger; each bar follows the engine's own progress where it reports one.
+    Piped or redirected output (stderr not a terminal) gets no bars: they are noise in a log."""
+    if not enabled or not err_console.is_terminal:
         yield None
         return
     progress = Progress(

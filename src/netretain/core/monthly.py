@@ -312,9 +312,11 @@ def reach_steps(longest: int) -> ir.Table:
 
 
 def monthly_summary(moves: ir.Table) -> ir.Table:
-    """One row per month: total MRR, paying customers and each movement summed."""
+    """One row per month: total MRR, paying customers, each movement summed and the customers
+    with each movement (`new_customers`, ..., as ChartMogul counts them)."""
     return moves.group_by("month_index").aggregate(
         mrr_cents=moves.mrr_cents.sum(),
         customers=(moves.mrr_cents > 0).sum(),
         **{name: moves[name].sum() for name in MOVEMENTS},
+        **{f"{name}_customers": (moves[name] > 0).sum() for name in MOVEMENTS},
     )

@@ -8,8 +8,10 @@ from netretain.core import monthly, retention
 from netretain.core.arith import month_label
 from netretain.core.monthly import MOVEMENTS, Sources
 from netretain.core.query import Query, Row
-from netretain.core.results import MonthMovements, Report, Retention, money
+from netretain.core.results import MonthMovements, Report, Retention, Window, money
+from netretain.definitions.explain import differences, window_text
 from netretain.definitions.model import Definition
+from netretain.definitions.registry import default
 from netretain.errors import LedgerError
 
 
@@ -39,11 +41,16 @@ def fill_months(rows: list[Row], first: int, last: int) -> list[MonthMovements]:
 
 def month_movements(index: int, r: dict[str, Any]) -> MonthMovements:
     """A `monthly_summary` row as a MonthMovements record."""
+    amounts: dict[str, Any] = {name: money(r.get(name)) for name in MOVEMENTS}
+    counts: dict[str, Any] = {
+        f"{name}_customers": int(r.get(f"{name}_customers") or 0) for name in MOVEMENTS
+    }
     return MonthMovements(
         month=month_label(index),
         mrr=money(r.get("mrr_cents")),
         customers=int(r.get("customers") or 0),
-        **{name: money(r.get(name)) for name in MOVEMENTS},
+        **amounts,
+        **counts,
     )
 
 
@@ -68,6 +75,14 @@ def build_report(sources: Sources, definition: Definition, as_of: int) -> Query[
                 definition=definition.stamp(),
                 currency=sources.currency,
                 retention=found,
+                window=Window(
+                    month_label(start),
+                    month_label(as_of),
+                    definition.window_months,
+                    window_text(definition),
+                ),
+                total_mrr=ms[-1].mrr if ms else money(0),
+                differences=tuple(differences(definition, default())),
                 months=tuple(ms),
                 message=message,
             )

@@ -43,11 +43,13 @@ class Stamped:
     """A result stamped with what made it: the definition (name, version, sha256) and currency.
 
     `to_dict` puts the `LEAD` fields first (what the result is of: as_of, period, ...), then the
-    stamp, then every other field; a field's metadata `key` renames it in JSON.
+    stamp, then every other field; a field's metadata `key` renames it in JSON. `warnings` (what
+    makes the figures provisional, e.g. a month past the data) closes the JSON, as a list.
     """
 
     definition: dict[str, Any]
     currency: str
+    warnings: tuple[str, ...] = ()
     LEAD: ClassVar[tuple[str, ...]] = ("as_of",)
 
     def lead(self) -> dict[str, Any]:
@@ -56,7 +58,7 @@ class Stamped:
 
     def body(self) -> dict[str, Any]:
         """Every field that is neither lead nor stamp, renamed by its metadata `key`."""
-        skip = {*self.LEAD, "definition", "currency"}
+        skip = {*self.LEAD, "definition", "currency", "warnings"}
         return {
             f.metadata.get("key", f.name): jsonable(getattr(self, f.name))
             for f in fields(self)
@@ -69,6 +71,7 @@ class Stamped:
             "definition": dict(self.definition),
             "currency": self.currency,
             **self.body(),
+            "warnings": list(self.warnings),
         }
 
 
@@ -94,7 +97,8 @@ def stamped_row(
 
 @dataclass(frozen=True)
 class MonthMovements:
-    """One month of the whole business: MRR, paying customers and each movement (positive)."""
+    """One month of the whole business: MRR, paying customers, each movement (positive) and how
+    many customers made it."""
 
     month: str
     mrr: Decimal
@@ -104,6 +108,11 @@ class MonthMovements:
     contraction: Decimal
     churn: Decimal
     reactivation: Decimal
+    new_customers: int = 0
+    expansion_customers: int = 0
+    contraction_customers: int = 0
+    churn_customers: int = 0
+    reactivation_customers: int = 0
 
     @property
     def net_new(self) -> Decimal:
@@ -159,11 +168,36 @@ RETENTION_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Retention))
 
 
 @dataclass(frozen=True)
+class Window:
+    """The months a report compares: from `start` to `end`, described in words."""
+
+    start: str
+    end: str
+    months: int
+    description: str
+
+    @property
+    def text(self) -> str:
+        """'2024-12 -> 2025-12, trailing 12 months'."""
+        return f"{self.start} -> {self.end}, {self.description}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "text": self.text}
+
+
+@dataclass(frozen=True)
 class Report(Stamped):
-    """The board's numbers for one as-of month under one definition."""
+    """The board's numbers for one as-of month under one definition.
+
+    `starting_mrr` and `ending_mrr` are the cohort's (the customers paying at the window start);
+    `total_mrr` is every customer's MRR in the as-of month, shown apart.
+    """
 
     as_of: str
     retention: Retention
+    window: Window | None = None
+    total_mrr: Decimal | None = None
+    differences: tuple[str, ...] = ()  # how the definition differs from the default, in words
     months: tuple[MonthMovements, ...] = field(default_factory=tuple)
     message: str | None = None
 
@@ -173,6 +207,9 @@ class Report(Stamped):
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             **self.retention.to_dict(),
+            "total_mrr": self.total_mrr,
+            "window": self.window.to_dict() if self.window else None,
+            "differences": list(self.differences),
             "months": [m.to_dict() for m in self.months],
         }
         if self.message:

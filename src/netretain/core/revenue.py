@@ -100,12 +100,26 @@ def horizon_candidates(
     """One-row tables whose greatest `last` is the ledger's last month.
 
     That is the latest month in which a recurring service period starts (or an MRR row stands):
-    the month the data reaches. Prepaid service beyond it (the rest of an annual contract) is kept
-    but not reported until the data gets there; open subscriptions run to it.
+    the month the data reaches, and the stored tables' last. A later month is computed on demand
+    (the service extends the Sources), where prepaid service and open subscriptions count.
     """
     recurring = invoice_lines.filter(invoice_lines.type.isin(["subscription", "usage"]))
     return [
         recurring.aggregate(last=month_index(recurring.service_start).max().fill_null(-1)),
         subscriptions.aggregate(last=month_index(subscriptions.start_date).max().fill_null(-1)),
         mrr.aggregate(last=mrr.month_index.cast("int64").max().fill_null(-1)),
+    ]
+
+
+def latest_dates(invoice_lines: ir.Table, subscriptions: ir.Table) -> list[ir.Table]:
+    """One-row tables of the latest dates the inputs show (null when empty): invoice dates and
+    service starts, subscription starts and ends. With the last MRR month (`horizon_candidates`)
+    they say how far the data reaches, so a month past it can be flagged as provisional."""
+    return [
+        invoice_lines.aggregate(
+            invoiced=invoice_lines.invoice_date.max(), started=invoice_lines.service_start.max()
+        ),
+        subscriptions.aggregate(
+            started=subscriptions.start_date.max(), ended=subscriptions.end_date.max()
+        ),
     ]

@@ -3,12 +3,16 @@
 Derived tables: customers (given and created on the fly), revenue_lines, fx_monthly, mrr_components,
 mrr and movements (the last three for the default ledger rules: both revenue types, no gap
 tolerance, customer level, no reactivation window). `ledger_meta` keeps the reporting currency
-and the month range.
+the month range (`first_month`, `horizon`: the last month a service period starts in), the
+latest date the data shows (`latest_date`) and when the export was taken (`data_as_of`, if given).
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 from netretain.core import monthly, revenue
 from netretain.core.arith import month_index
@@ -32,12 +36,14 @@ def rebuild(store: Store, currency: str) -> dict[str, int]:
     candidates = revenue.horizon_candidates(
         inputs["invoice_lines"], inputs["subscriptions"], inputs["mrr"]
     )
-    horizon = max(first_row(store, c)["last"] for c in candidates)
+    lasts = [first_row(store, c)["last"] for c in candidates]
+    horizon = max(lasts)
     meta = {"first_month": first["first"], "horizon": horizon}
     if meta["first_month"] is None or horizon is None or horizon < 0:
         meta = {"first_month": -1, "horizon": -1}
-        write_meta(store, meta, currency)
+        write_meta(store, meta, currency, latest_date="")
         return meta
+    latest = latest_date(store, inputs, lasts[-1])
     start = meta["first_month"]
     store.replace("fx_monthly", fx_monthly(inputs["fx_rates"], currency, start, horizon))
     store.replace("customers", customers_table(inputs))
@@ -47,8 +53,21 @@ def rebuild(store: Store, currency: str) -> dict[str, int]:
     cents = monthly.monthly_cents(sources, currencies=pivot_currencies(store))
     moves = store.replace("movements", monthly.dense_movements(cents, horizon, start))
     store.replace("mrr", moves.select("customer_id", "month_index", "mrr_cents"))
-    write_meta(store, meta, currency)
+    write_meta(store, meta, currency, latest_date=latest)
     return meta
+
+
+def latest_date(store: Store, inputs: dict[str, Any], last_mrr_month: int) -> str:
+    """The latest date the inputs show, ISO: an MRR month counts as its last day."""
+    rows = [
+        first_row(store, t)
+        for t in revenue.latest_dates(inputs["invoice_lines"], inputs["subscriptions"])
+    ]
+    found = [v for row in rows for v in row.values() if v is not None]
+    if last_mrr_month >= 0:
+        year, month = divmod(last_mrr_month, 12)
+        found.append(dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1]))
+    return max(found).isoformat() if found else ""
 
 
 def pivot_currencies(store: Store) -> list[str] | None:
@@ -61,9 +80,16 @@ def pivot_currencies(store: Store) -> list[str] | None:
     return sorted(r["currency"] for r in rows)
 
 
-def write_meta(store: Store, meta: dict[str, int], currency: str) -> None:
-    """Keep the reporting currency and the month range."""
-    rows = {"key": ["currency", *meta], "value": [currency, *[str(v) for v in meta.values()]]}
+def write_meta(store: Store, meta: dict[str, int], currency: str, **more: str) -> None:
+    """Keep the reporting currency, the month range and `more` (latest_date, data_as_of, ...);
+    keys already kept and not given again stay as they were."""
+    record(store, currency=currency, **{k: str(v) for k, v in meta.items()}, **more)
+
+
+def record(store: Store, **values: str) -> None:
+    """Set meta keys of a built ledger (data_as_of), keeping the others."""
+    meta = {**read_meta(store), **values}
+    rows = {"key": list(meta), "value": list(meta.values())}
     store.replace("ledger_meta", literal_table(rows, META))
 
 
@@ -91,4 +117,19 @@ def open_sources(
         components=store.table("mrr_components") if with_components else None,
         mrr=store.table("mrr") if with_components else None,
         movements=store.table("movements") if with_components else None,
+    )
+
+
+def sources_through(store: Store, currency: str, first: int, horizon: int, last: int) -> Sources:
+    """Sources that reach month `last`: the stored tables up to the data's horizon; past it, MRR
+    and FX (rates carried forward) computed on the fly, so open and prepaid service counts there.
+
+    The stored tables stop at the horizon so that a rebuild depends on its inputs alone, not on
+    the day it runs; a month past the data costs one computation from revenue_lines instead.
+    """
+    if last <= horizon:
+        return open_sources(store, currency, first, horizon)
+    fx = fx_monthly(store.table(input_table("fx_rates")), currency, first, last)
+    return replace(
+        open_sources(store, currency, first, horizon, with_components=False), fx=fx, horizon=last
     )

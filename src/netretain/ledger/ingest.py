@@ -8,6 +8,7 @@ leaves the ledger as it was. Registered hooks run last, inside the same transact
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -120,15 +121,18 @@ def ingest(
     step: Step | None = None,
     labels: Mapping[str, str] | None = None,
     hooks: Sequence[IngestHook] = (),
+    data_as_of: str | dt.date | None = None,
 ) -> IngestResult:
     """Ingest the named files (kind -> path) in one transaction and rebuild the ledger.
 
     `labels` names a kind's input in rejects and the ingest log when its path means nothing to the
-    user (a data frame written to a temporary file).
+    user (a data frame written to a temporary file). `data_as_of` (when the export was taken) is
+    kept in the ledger's meta: the default report month is the last complete month before it.
     """
     unknown = sorted(set(files) - set(SPECS))
     if unknown:
         raise IngestError(f"unknown input kind(s) {unknown}; known: {sorted(SPECS)}")
+    taken = None if data_as_of is None else export_date(data_as_of)
     with store.transaction():
         ensure_tables(store)
         ingest_id = _next_id(store)
@@ -151,10 +155,23 @@ def ingest(
         if result.changed or not store.has("mrr"):
             with _phase(store, step, "building the ledger"):
                 build.rebuild(store, currency)
+        if taken is not None:
+            build.record(store, data_as_of=taken.isoformat())
         accepted = Ingested(store, ingest_id, tuple(result.files), currency)
         for hook in hooks:
             hook(accepted)
     return result
+
+
+def export_date(value: str | dt.date) -> dt.date:
+    """`data_as_of` as a date: YYYY-MM-DD, not in the future."""
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise IngestError(f"{arg('data_as_of')} {value!r} is not a date: use YYYY-MM-DD") from None
+    if day > dt.date.today():
+        raise IngestError(f"{arg('data_as_of')} {day} is in the future: give the export's date")
+    return day
 
 
 @contextmanager

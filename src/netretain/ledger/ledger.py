@@ -9,6 +9,8 @@ that runs the expressions core and analysis build; faces call it.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,11 +32,11 @@ from netretain.analysis.explain import Explanation, explain
 from netretain.analysis.metrics import MetricsMonth, metrics
 from netretain.analysis.segments import SegmentTable, segments, trend
 from netretain.core import monthly
-from netretain.core.arith import month_label, parse_month
+from netretain.core.arith import first_day, month_label, parse_month
 from netretain.core.monthly import Sources
 from netretain.core.query import Query
-from netretain.core.report import build_report, check_month, month_rows
-from netretain.core.results import MonthMovements, Report
+from netretain.core.report import build_report, month_rows
+from netretain.core.results import MonthMovements, Report, Stamped
 from netretain.definitions import Definition, default
 from netretain.errors import LedgerError, arg
 from netretain.ingest import log
@@ -45,6 +47,31 @@ from netretain.store import Store, refused_table
 from netretain.store.catalogue import REJECTS
 
 T = TypeVar("T")
+
+
+def date_month(day: dt.date) -> int:
+    """The month index of a date (Python side)."""
+    return day.year * 12 + day.month - 1
+
+
+def ingest_summary(log_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ingest log (one row per file) as one entry per ingest: when, which files, row counts."""
+    out: dict[int, dict[str, Any]] = {}
+    for row in log_rows:
+        entry = out.setdefault(
+            row["ingest_id"],
+            {"ingest_id": row["ingest_id"], "at": row["at"], "files": [], "accepted": 0,
+             "rejected": 0},
+        )  # fmt: skip
+        entry["files"].append(row["file"])
+        entry["accepted"] += int(row["accepted"] or 0)
+        entry["rejected"] += int(row["rejected"] or 0)
+    return list(out.values())
+
+
+def current_month() -> int:
+    """This calendar month's index: the latest month a question may ask for."""
+    return date_month(dt.date.today())
 
 
 class Ledger:
@@ -104,8 +131,12 @@ class Ledger:
         strict: bool = False,
         replace: bool = False,
         step: Step | None = None,
+        data_as_of: str | dt.date | None = None,
     ) -> IngestResult:
-        """Ingest CSV or Parquet files in one atomic step; see docs/data-model.md for columns."""
+        """Ingest CSV or Parquet files in one atomic step; see docs/data-model.md for columns.
+
+        `data_as_of` (YYYY-MM-DD): when the export was taken; reports then default to the last
+        complete month before it."""
         given = {
             "customers": customers,
             "subscriptions": subscriptions,
@@ -114,7 +145,7 @@ class Ledger:
             "fx_rates": fx_rates,
         }
         files = {kind: path for kind, path in given.items() if path is not None}
-        return self._ingest(files, strict=strict, replace=replace, step=step)
+        return self._ingest(files, strict=strict, replace=replace, step=step, data_as_of=data_as_of)
 
     def _ingest(
         self, files: Mapping[str, Any], labels: Mapping[str, str] | None = None, **options: Any
@@ -162,16 +193,79 @@ class Ledger:
             )
         return self._sources
 
+    @property
+    def meta(self) -> dict[str, str]:
+        """The ledger's settings: currency, month range, latest_date, data_as_of (when given)."""
+        return build.read_meta(self.store)
+
     def month(self, label: str | None) -> int:
-        """A 'YYYY-MM' label as a month index; None means the latest month with data."""
+        """A 'YYYY-MM' label as a month index, from the ledger's first month through the current
+        calendar month; None means the default as-of month (see `default_month`)."""
         if label is None:
-            return self.sources.horizon
+            return self.default_month()
         try:
             index = parse_month(label)
         except ValueError as exc:
             raise LedgerError(str(exc)) from None
-        check_month(self.sources, index)
+        first, now = self.sources.first_month, current_month()
+        if index < first:
+            raise LedgerError(
+                f"{label.strip()} is before the ledger's first month, {month_label(first)}"
+            )
+        if index > now:
+            raise LedgerError(
+                f"{label.strip()} is in the future: ask for {month_label(now)} (this month) "
+                "or an earlier month"
+            )
         return index
+
+    def default_month(self) -> int:
+        """The last complete month before the data's as-of date when an ingest gave one (its
+        `data_as_of`), else the latest month with data (the last a service period starts in)."""
+        as_of = self.meta.get("data_as_of")
+        if not as_of:
+            return self.sources.horizon
+        index = date_month(dt.date.fromisoformat(as_of)) - 1
+        if index < self.sources.first_month:
+            raise LedgerError(
+                f"the data is as of {as_of}, before the end of the ledger's first month "
+                f"{month_label(self.sources.first_month)}: give {arg('as_of')}"
+            )
+        return index
+
+    def sources_through(self, last: int) -> Sources:
+        """Sources that reach month `last`; past the data they are computed on the fly."""
+        s = self.sources
+        if last <= s.horizon:
+            return s
+        return build.sources_through(self.store, s.currency, s.first_month, s.horizon, last)
+
+    def warnings(self, last: int) -> tuple[str, ...]:
+        """Why figures through month `last` are provisional: it lies past the data, the last month
+        a service period starts in (named with the latest date the inputs show)."""
+        if last <= self.sources.horizon:
+            return ()
+        meta = self.meta
+        note = (
+            f"{month_label(last)} is past the latest date in the data "
+            f"({meta.get('latest_date') or month_label(self.sources.horizon)}; the last service "
+            f"period starts in {month_label(self.sources.horizon)}): customers billed monthly and "
+            "not yet invoiced count as churn, so its figures are provisional"
+        )
+        if meta.get("data_as_of"):
+            note += f" (the export was taken on {meta['data_as_of']})"
+        return (note,)
+
+    def _stamp(self, result: T, last: int) -> T:
+        """A stamped result (or a list of them) carrying the warnings for month `last`."""
+        notes = self.warnings(last)
+        if not notes:
+            return result
+        if isinstance(result, list):
+            return [self._stamp(r, last) for r in result]  # type: ignore[return-value]
+        if isinstance(result, Stamped):
+            return dataclasses.replace(result, warnings=(*result.warnings, *notes))
+        return result
 
     def _span(self, start: str | None, end: str | None) -> tuple[int | None, int | None]:
         """Month labels as indexes (None stays None)."""
@@ -182,30 +276,53 @@ class Ledger:
 
     @property
     def months(self) -> tuple[str, str]:
-        """The first and last month of the ledger."""
+        """The first and last month of the data (the last a service period starts in)."""
         s = self.sources
         return month_label(s.first_month), month_label(s.horizon)
 
+    def info(self) -> dict[str, Any]:
+        """What the ledger holds: its months, currency, how far the data reaches and its ingests.
+
+        `first_month`..`last_month` is the data (the last month a service period starts in);
+        any month from the first through `this_month` may be asked for; `default_as_of` is the
+        month a report gives when none is named.
+        """
+        meta, s = self.meta, self.sources
+        return {
+            "first_month": month_label(s.first_month),
+            "last_month": month_label(s.horizon),
+            "this_month": month_label(current_month()),
+            "default_as_of": month_label(self.default_month()),
+            "currency": s.currency,
+            "latest_date": meta.get("latest_date") or None,
+            "data_as_of": meta.get("data_as_of") or None,
+            "ingests": ingest_summary(self.ingests().to_pylist()),
+        }
+
     def report(self, as_of: str | None = None, definition: Definition | None = None) -> Report:
         """NDR, GDR, logo retention and the window's movements at `as_of` (default: latest)."""
-        return self.ask(build_report(self.sources, definition or default(), self.month(as_of)))
+        month = self.month(as_of)
+        query = build_report(self.sources_through(month), definition or default(), month)
+        return self._stamp(self.ask(query), month)
 
     def compare(self, definitions: Sequence[Definition], as_of: str | None = None) -> list[Report]:
         """The same month under several definitions, to see why tools disagree."""
         month = self.month(as_of)
-        return [self.ask(build_report(self.sources, d, month)) for d in definitions]
+        sources = self.sources_through(month)
+        return [self._stamp(self.ask(build_report(sources, d, month)), month) for d in definitions]
 
     def movements(
         self, start: str | None = None, end: str | None = None, definition: Definition | None = None
     ) -> list[MonthMovements]:
-        """MRR and movements for every month of the ledger (or the range asked)."""
+        """MRR and movements for every month of the ledger (or the range asked); see `warnings`
+        for a range that ends past the data."""
         first = self.sources.first_month if start is None else self.month(start)
         last = self.month(end)
         if first > last:
             raise LedgerError(
                 f"{arg('start')} {month_label(first)} is after {arg('end')} {month_label(last)}"
             )
-        return self.ask(month_rows(self.sources, definition, first, last))
+        return self.ask(month_rows(self.sources_through(last), definition, first, last))
 
     def mrr(self, definition: Definition | None = None) -> ir.Table:
         """Monthly MRR per customer (cents) as an Ibis table, for your own queries."""
@@ -219,9 +336,11 @@ class Ledger:
     def customer_history(
         self, customer_id: str | None = None, definition: Definition | None = None
     ) -> pa.Table:
-        """Per-customer monthly MRR and movements: month_index and money in integer cents."""
+        """Per-customer monthly MRR and movements: the month as 'YYYY-MM' (and its month_index),
+        money in integer cents, exact for your own arithmetic."""
         t = drill.customer_months(self.sources, definition, customer_id=customer_id)
-        return self.store.to_arrow(t)
+        label = first_day(t.month_index).cast("string").substr(0, 7)
+        return self.store.to_arrow(t.mutate(month=label))
 
     def customer_movements(
         self,
@@ -234,20 +353,32 @@ class Ledger:
         by_amount: bool = False,
         definition: Definition | None = None,
     ) -> ir.Table:
-        """Customer-months filtered for a drill-down: who churned in March, who expanded most."""
+        """Customer-months filtered for a drill-down: who churned in March, who expanded most.
+        An unknown `customer_id` is an error naming it, not an empty answer."""
+        if customer_id is not None:
+            self._known_customer(customer_id)
         first, last = self._span(start, end)
         if month is not None:
             index = self.month(month)
             first = index if first is None else max(first, index)
             last = index if last is None else min(last, index)
         return drill.customer_months(
-            self.sources,
+            self.sources if last is None else self.sources_through(last),
             definition,
             customer_id=customer_id,
             movement=movement,
             months=(first, last),
             by_amount=by_amount,
         )
+
+    def _known_customer(self, customer_id: str) -> None:
+        """Refuse a customer id the ledger has never seen."""
+        customers = self.sources.customers
+        found = customers.filter(customers.customer_id == customer_id).count()
+        if not self.store.to_arrow(found.name("n").as_table()).to_pylist()[0]["n"]:
+            raise LedgerError(
+                f"no customer {customer_id!r} in this ledger: customer ids are matched exactly"
+            )
 
     def customer_rows(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
         """`customer_movements` as plain rows: month labels and Decimal money."""
@@ -334,8 +465,10 @@ class Ledger:
         self, by: By, as_of: str | None = None, definition: Definition | None = None
     ) -> SegmentTable:
         """NDR, GDR and logo retention per segment at one as-of month."""
-        query = segments(self.sources, definition or default(), by=by, as_of=self.month(as_of))
-        return self.ask(query)
+        month = self.month(as_of)
+        sources = self.sources_through(month)
+        query = segments(sources, definition or default(), by=by, as_of=month)
+        return self._stamp(self.ask(query), month)
 
     def trend(
         self,
@@ -346,15 +479,18 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """NDR, GDR and logo retention for every as-of month (and segment) in the range."""
         first, last = self._span(start, end)
-        query = trend(self.sources, definition or default(), by=by, first=first, last=last)
+        sources = self.sources if last is None else self.sources_through(last)
+        query = trend(sources, definition or default(), by=by, first=first, last=last)
         return self.ask(query)
 
     def bridge(
         self, as_of: str | None = None, by: By = (), definition: Definition | None = None
     ) -> list[Bridge]:
         """Starting MRR, expansion, contraction, churn, ending MRR: overall or by segment."""
-        query = bridge(self.sources, definition or default(), as_of=self.month(as_of), by=by)
-        return self.ask(query)
+        month = self.month(as_of)
+        sources = self.sources_through(month)
+        query = bridge(sources, definition or default(), as_of=month, by=by)
+        return self._stamp(self.ask(query), month)
 
     def explain(
         self,
@@ -365,15 +501,16 @@ class Ledger:
         definition: Definition | None = None,
     ) -> Explanation:
         """The NDR change between two as-of months as exact segment-mix and rate effects."""
+        first, last = self.month(start), self.month(end)
         query = explain(
-            self.sources,
+            self.sources_through(max(first, last)),
             definition or default(),
-            start=self.month(start),
-            end=self.month(end),
+            start=first,
+            end=last,
             by=by,
             top=top,
         )
-        return self.ask(query)
+        return self._stamp(self.ask(query), max(first, last))
 
     def behind(
         self,
@@ -384,15 +521,16 @@ class Ledger:
         definition: Definition | None = None,
     ) -> Behind:
         """The cohort customers behind a report's churn, contraction or expansion figure."""
+        month = self.month(as_of)
         query = behind(
-            self.sources,
+            self.sources_through(month),
             definition or default(),
-            as_of=self.month(as_of),
+            as_of=month,
             change=change,
             where=where,
             limit=limit,
         )
-        return self.ask(query)
+        return self._stamp(self.ask(query), month)
 
     def benchmark(
         self,
@@ -402,22 +540,24 @@ class Ledger:
         benchmarks_file: str | Path | None = None,
     ) -> Placement:
         """NDR and GDR against published survey benchmarks, overall and per segment."""
+        month = self.month(as_of)
         query = benchmark(
-            self.sources,
+            self.sources_through(month),
             definition or default(),
-            as_of=self.month(as_of),
+            as_of=month,
             by=by,
             path=benchmarks_file,
         )
-        return self.ask(query)
+        return self._stamp(self.ask(query), month)
 
     def metrics(
         self, start: str | None = None, end: str | None = None, definition: Definition | None = None
     ) -> list[MetricsMonth]:
         """MRR, ARR, ARPA, churn rates, expansion rate, quick ratio and net new MRR per month."""
         first = None if start is None else self.month(start)
-        query = metrics(self.sources, definition or default(), first=first, last=self.month(end))
-        return self.ask(query)
+        last = self.month(end)
+        query = metrics(self.sources_through(last), definition or default(), first=first, last=last)
+        return self._stamp(self.ask(query), last)
 
     # account intelligence (issue 12): netretain.ledger.predict does the work ------------------
     def features(self, start: str | None = None, end: str | None = None) -> Any:
