@@ -8,6 +8,7 @@ from netretain.errors import (
     IngestError,
     LedgerError,
     NetretainError,
+    NotFoundError,
     Reject,
 )
 from netretain.ledger import Ledger
@@ -23,6 +24,7 @@ __all__ = [
     "LedgerError",
     "MonthMovements",
     "NetretainError",
+    "NotFoundError",
     "Reject",
     "Report",
     "Retention",

@@ -46,6 +46,10 @@ class LedgerError(NetretainError):
     """The ledger cannot answer: no data, an unknown month, a missing table."""
 
 
+class NotFoundError(LedgerError):
+    """A month, customer or table the ledger does not have (a web face answers 404)."""
+
+
 class EngineError(NetretainError):
     """An engine is missing, unreachable, or cannot run an operation."""
 

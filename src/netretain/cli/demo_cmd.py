@@ -46,6 +46,7 @@ def demo(
         result = ledger.ingest(step=step, **files)  # type: ignore[arg-type]
     report = ledger.report()
     comparison = ledger.compare(list(presets()), report.as_of)
+    board_report(ledger, db.with_suffix(".html"), report.as_of)
     if fmt is not Format.table:
         data = {
             "ingest": result.to_dict(),
@@ -61,6 +62,16 @@ def demo(
     show_report(report)
     console.print()
     show_compare(comparison)
+
+
+def board_report(ledger: Ledger, path: Path, as_of: str) -> None:
+    """The self-contained HTML report beside the ledger, and where it is (needs the web extra)."""
+    try:
+        from netretain.web.report_html import write_report
+    except ImportError:
+        err_console.print("the HTML report needs the web extra: pip install 'netretain[web]'")
+        return
+    err_console.print(f"wrote the board report to {write_report(ledger, path, as_of=as_of)}")
 
 
 def _flat(report: dict) -> dict:

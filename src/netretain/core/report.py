@@ -12,13 +12,13 @@ from netretain.core.results import MonthMovements, Report, Retention, Window, mo
 from netretain.definitions.explain import differences, window_text
 from netretain.definitions.model import Definition
 from netretain.definitions.registry import default
-from netretain.errors import LedgerError
+from netretain.errors import NotFoundError
 
 
 def check_month(sources: Sources, as_of: int) -> None:
     """Refuse months outside the ledger, naming its range."""
     if not sources.first_month <= as_of <= sources.horizon:
-        raise LedgerError(
+        raise NotFoundError(
             f"{month_label(as_of)} is outside the ledger, which runs from "
             f"{month_label(sources.first_month)} to {month_label(sources.horizon)}"
         )

@@ -38,7 +38,7 @@ from netretain.core.query import Query
 from netretain.core.report import build_report, month_rows
 from netretain.core.results import MonthMovements, Report, Stamped
 from netretain.definitions import Definition, default
-from netretain.errors import LedgerError, arg
+from netretain.errors import LedgerError, NotFoundError, arg
 from netretain.ingest import log
 from netretain.ledger import build, hooks
 from netretain.ledger.ingest import IngestResult, Step, ingest
@@ -209,11 +209,11 @@ class Ledger:
             raise LedgerError(str(exc)) from None
         first, now = self.sources.first_month, current_month()
         if index < first:
-            raise LedgerError(
+            raise NotFoundError(
                 f"{label.strip()} is before the ledger's first month, {month_label(first)}"
             )
         if index > now:
-            raise LedgerError(
+            raise NotFoundError(
                 f"{label.strip()} is in the future: ask for {month_label(now)} (this month) "
                 "or an earlier month"
             )
@@ -376,7 +376,7 @@ class Ledger:
         customers = self.sources.customers
         found = customers.filter(customers.customer_id == customer_id).count()
         if not self.store.to_arrow(found.name("n").as_table()).to_pylist()[0]["n"]:
-            raise LedgerError(
+            raise NotFoundError(
                 f"no customer {customer_id!r} in this ledger: customer ids are matched exactly"
             )
 
@@ -449,7 +449,7 @@ class Ledger:
     def table(self, name: str) -> ir.Table:
         """Any ledger table by name (mrr, movements, customers, revenue_lines, ...)."""
         if not self.store.has(name):
-            raise LedgerError(f"no table {name!r} in this ledger")
+            raise NotFoundError(f"no table {name!r} in this ledger")
         return self.store.table(name)
 
     def execute(self, expr: ir.Expr) -> pa.Table:

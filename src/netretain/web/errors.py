@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from netretain import DefinitionError, IngestError, LedgerError, NetretainError
+from netretain import DefinitionError, IngestError, LedgerError, NetretainError, NotFoundError
 from netretain.web.security import AuthError
 from netretain.web.state import IngestBusy
 from netretain.web.templating import templates
@@ -39,8 +39,8 @@ def status_of(exc: Exception) -> int:
         return 409
     if isinstance(exc, IngestError):
         return 422
-    if isinstance(exc, LedgerError) and "outside the ledger" in str(exc):
-        return 404  # an as-of month the ledger does not have
+    if isinstance(exc, NotFoundError):
+        return 404  # a month or customer the ledger does not have
     if isinstance(exc, DefinitionError | LedgerError | NetretainError):
         return 400
     return 500
