@@ -70,7 +70,8 @@ def test_csv_download_has_the_rows_of_the_json(site: Served) -> None:
 @pytest.mark.parametrize(
     ("path", "query", "status", "fragment"),
     [
-        ("/api/v1/report", {"as_of": "2031-01"}, 404, "outside the ledger"),
+        ("/api/v1/report", {"as_of": "2031-01"}, 404, "is in the future"),
+        ("/api/v1/report", {"as_of": "2019-01"}, 404, "before the ledger's first month"),
         ("/api/v1/report", {"as_of": "June"}, 400, "June"),
         ("/api/v1/report", {"definition": "nope"}, 400, "nope"),
         ("/api/v1/customers/NOBODY", {}, 404, "NOBODY"),
