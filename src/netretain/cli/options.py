@@ -105,6 +105,7 @@ FLAGS = {
     "definition_file": "--definition-file",
     "postgres_url": "--postgres-url",
     "currency": "--currency",
+    "encoding": "--encoding",
     "customer_movements": "netretain customers --movement churn --from ... --to ...",
     "ingest": "netretain ingest",
 }

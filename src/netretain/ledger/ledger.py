@@ -93,8 +93,12 @@ class Ledger:
         strict: bool = False,
         replace: bool = False,
         step: Step | None = None,
+        encoding: str | None = None,
     ) -> IngestResult:
-        """Ingest CSV or Parquet files in one atomic step; see docs/data-model.md for columns."""
+        """Ingest CSV or Parquet files in one atomic step; see docs/data-model.md for columns.
+
+        `encoding` names what CSV files are written in (default UTF-8, or UTF-16 by its BOM).
+        """
         given = {
             "customers": customers,
             "subscriptions": subscriptions,
@@ -103,7 +107,7 @@ class Ledger:
             "fx_rates": fx_rates,
         }
         files = {kind: path for kind, path in given.items() if path is not None}
-        return self._ingest(files, strict=strict, replace=replace, step=step)
+        return self._ingest(files, strict=strict, replace=replace, step=step, encoding=encoding)
 
     def _ingest(
         self, files: Mapping[str, Any], labels: Mapping[str, str] | None = None, **options: Any
