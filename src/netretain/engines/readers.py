@@ -84,23 +84,20 @@ def utf8_csv(path: Path, into: Path, *, encoding: str | None = None, label: str 
     label = label or str(path)
     if file_format(path) != "csv":
         return path
-    name = encoding or bom_encoding(path)
-    if name is None or _is_utf8(name):
-        _check_utf8(path, label)
-        return path
+    name = encoding or bom_encoding(path) or "utf-8"
     try:
-        decoder = codecs.getincrementaldecoder(name)()
+        codec = codecs.lookup(name)
     except LookupError:
         raise IngestError(
             f"{label}: unknown encoding {name!r}; use a name such as latin-1 or utf-16", file=label
         ) from None
+    if codec.name in ("utf-8", "utf-8-sig"):
+        _check_utf8(path, label)
+        return path
+    decoder = codec.incrementaldecoder()
     target = into / f"{path.stem}.utf8.csv"
     _transcode(path, target, decoder, name, label)
     return target
-
-
-def _is_utf8(name: str) -> bool:
-    return codecs.lookup(name).name in ("utf-8", "utf-8-sig")
 
 
 def _decode_error(label: str, name: str, line: int, offset: int, byte: int) -> IngestError:
@@ -126,6 +123,9 @@ def _check_utf8(path: Path, label: str) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset, lines = 0, 0
     for chunk in _chunks(path):
+        if (nul := chunk.find(b"\0")) >= 0:  # never text: binary data, or UTF-16 without a BOM
+            line = lines + chunk.count(b"\n", 0, nul) + 1
+            raise _decode_error(label, "utf-8", line, offset + nul, 0)
         try:
             decoder.decode(chunk)
         except UnicodeDecodeError as exc:
@@ -149,6 +149,9 @@ def _transcode(
         try:
             for chunk in _chunks(path):
                 text = decoder.decode(chunk)
+                if (nul := text.find("\0")) >= 0:
+                    line = lines + text.count("\n", 0, nul) + 1
+                    raise _decode_error(label, name, line, offset, 0)
                 out.write(text.removeprefix("\ufeff") if offset == 0 else text)
                 lines += text.count("\n")
                 offset += len(chunk)
@@ -156,6 +159,8 @@ def _transcode(
         except UnicodeDecodeError as exc:
             byte = exc.object[exc.start] if exc.start < len(exc.object) else 0
             raise _decode_error(label, name, lines + 1, offset + exc.start, byte) from None
+        except UnicodeError as exc:  # e.g. UTF-16 asked for, but the file has no BOM
+            raise IngestError(f"{label}: not {name}: {exc}", file=label) from None
 
 
 @dataclass
