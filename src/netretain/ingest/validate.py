@@ -123,7 +123,12 @@ def _finite(value: ir.Value, below: float) -> ir.BooleanValue:
     """A typed value that is no NaN or infinity and smaller than `below` in magnitude."""
     if not value.type().is_floating():
         return ibis.literal(True)
-    return ~value.isnan() & ~value.isinf() & (value.abs() < below)
+    return _no_nan_or_inf(value) & (value.abs() < below)
+
+
+def _no_nan_or_inf(value: ir.FloatingValue) -> ir.BooleanValue:
+    """x - x is 0 for every finite double; NaN and infinities give NaN (Ibis's isinf differs)."""
+    return (value - value) == 0
 
 
 def _parse(column: Column, value: ir.Value, currency: str) -> ir.Value:
@@ -177,8 +182,7 @@ def _money_text(value: ir.Value) -> ir.StringValue:
         return value
     if dtype.is_floating():  # via a decimal: a double's own text may be 1.2E7
         plain = ibis.ifelse(value.abs() < 1e27, value, None).cast(dt.Decimal(38, 10))
-        finite = ~value.isnan() & ~value.isinf()
-        return ibis.ifelse(finite, plain.cast("string").fill_null(HUGE), None)
+        return ibis.ifelse(_no_nan_or_inf(value), plain.cast("string").fill_null(HUGE), None)
     return value.cast("string")
 
 
@@ -223,6 +227,13 @@ REASONS = {
 }
 
 
+def _given(value: ir.Value) -> ir.BooleanValue:
+    """A value is there: a NaN counts as given (Ibis on Spark reads NaN as null)."""
+    if value.type().is_floating():
+        return value.notnull() | value.isnan().fill_null(False)
+    return value.notnull()
+
+
 def _row_checks(spec: InputSpec, t: ir.Table, present: set[str]) -> list[Check]:
     checks: list[Check] = []
     for column in spec.columns:
@@ -232,9 +243,9 @@ def _row_checks(spec: InputSpec, t: ir.Table, present: set[str]) -> list[Check]:
         clean = t[f"{RAW}{name}"]
         if column.required:
             reason = "missing customer" if name == "customer_id" else "missing value"
-            checks.append(Check(name, reason, clean.isnull()))
+            checks.append(Check(name, reason, ~_given(clean)))
         if column.type in REASONS:
-            checks.append(Check(name, REASONS[column.type], clean.notnull() & t[name].isnull()))
+            checks.append(Check(name, REASONS[column.type], _given(clean) & t[name].isnull()))
         if column.type == "money":
             checks.extend(_money_checks(name, t))
         if column.type == "currency":
@@ -253,7 +264,7 @@ def _money_checks(name: str, t: ir.Table) -> list[Check]:
     form = text.re_search(TEXT_FORMS["money"]).fill_null(False)
     large = form & text.re_search(TOO_LARGE)
     checks = [
-        Check(name, NOT_A_NUMBER, clean.notnull() & ~form),
+        Check(name, NOT_A_NUMBER, _given(clean) & ~form),
         Check(name, TOO_LARGE_REASON, large),
     ]
     fits = form & ~large
