@@ -117,15 +117,28 @@ def test_a_changed_row_is_a_conflict_without_replace(small_copy: Path, tmp_path:
     ]
 
 
-def test_csv_lists_the_rejects(small_copy: Path, tmp_path: Path) -> None:
+def test_csv_is_the_summary_of_each_file(small_copy: Path, tmp_path: Path) -> None:
+    """One row per file: read = accepted + replaced + unchanged + rejected (issue 10)."""
     path = write_lines(tmp_path / "changed.csv", CHANGED)
     text = invoke("ingest", "--db", small_copy, "--invoice-lines", path, "-f", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == REJECT_COLUMNS
-    assert [(r["file"], r["row"], r["column"], r["value"]) for r in rows] == [
-        (str(path), "3", "line_id", "L2")
+    assert rows == [
+        {
+            "kind": "invoice_lines",
+            "file": str(path),
+            "read": "3",
+            "accepted": "0",
+            "replaced": "0",
+            "unchanged": "2",
+            "rejected": "1",
+            "note": "",
+        }
     ]
-    assert "ingest it again with replace" in rows[0]["reason"]
+    again = invoke("ingest", "--db", small_copy, "--invoice-lines", path, "-f", "csv").stdout
+    [skipped] = list(csv.DictReader(io.StringIO(again)))
+    assert skipped["read"] == "0"
+    assert skipped["note"].startswith("already ingested on 20")
+    assert skipped["note"].endswith(" (same sha256); nothing to do")
 
 
 def test_table_shows_files_and_rejects(small_copy: Path, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The ledger commands: ingest, report, movements, customers, rejects, compare."""
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ MOVEMENT_NAMES = ("new", "expansion", "contraction", "churn", "reactivation")
 MONTH_COLUMNS = ("month", "mrr", "customers", *MOVEMENT_NAMES)
 CUSTOMER_COLUMNS = ("customer_id", "month", "mrr", "previous_mrr", *MOVEMENT_NAMES)
 REJECT_COLUMNS = ("ingest_id", "kind", "file", "row", "column", "reason", "value")
+FILE_COLUMNS = ("kind", "file", "read", "accepted", "replaced", "unchanged", "rejected", "note")
 HEADLINE = RETENTION_KEYS
 
 
@@ -55,11 +57,19 @@ def ingest(
         help="YYYY-MM-DD the export was taken; reports then default to the last complete "
         "month before it.",
     ),
+    encoding: str = typer.Option(
+        None,
+        "--encoding",
+        help="What the CSV files are encoded in, e.g. latin-1 (default UTF-8; UTF-16 by its BOM).",
+    ),
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
 ) -> None:
     """Ingest billing exports into the ledger, atomically; bad rows are kept as rejects.
+
+    Every file's rows are accounted for: read = accepted + replaced + unchanged + rejected. The
+    CSV output is that summary, one row per file; `netretain rejects` lists the refused rows.
 
     Example: netretain ingest --db acme.duckdb --invoice-lines lines.csv --fx-rates fx.csv
     """
@@ -76,17 +86,31 @@ def ingest(
         ledger.set_currency(currency)
     with steps(fmt is Format.table) as step:
         result = ledger.ingest(
-            strict=strict, replace=replace, step=step, data_as_of=data_as_of, **files
+            strict=strict,
+            replace=replace,
+            step=step,
+            data_as_of=data_as_of,
+            encoding=encoding,
+            **files,
         )
     data = result.to_dict()
+    summary = [
+        {**{k: f.__dict__[k] for k in FILE_COLUMNS if k != "note"}, "note": f.note}
+        for f in result.files
+    ]
 
     def show() -> None:
-        console.print(table(data["files"], title=f"ingest {result.ingest_id}"))
+        read = [{k: v for k, v in f.items() if k != "note"} for f in summary if not f["note"]]
+        if read:
+            console.print(table(read, title=f"ingest {result.ingest_id}"))
+        for f in result.files:
+            if f.skipped:
+                console.print(f"{f.file}: {f.note}", highlight=False)
         if result.rejects:
             console.print(table(data["rejects"][:50], title=f"{result.rejected} rejected row(s)"))
             console.print("See them all with: netretain rejects")
 
-    emit(data, fmt, rows=lambda: data["rejects"], show=show, columns=REJECT_COLUMNS[2:])
+    emit(data, fmt, rows=lambda: summary, show=show, columns=FILE_COLUMNS)
 
 
 def show_report(report: Report) -> None:
@@ -254,13 +278,26 @@ def rejects(
         export_rows.mkdir(parents=True, exist_ok=True)
         for kind in sorted({r["kind"] for r in rows}):
             refused = ledger.refused_rows(kind, ingest_id).to_pylist()
-            original = [{k: v for k, v in r.items() if not k.startswith("_")} for r in refused]
             with (export_rows / f"{kind}.csv").open("w", newline="", encoding="utf-8") as out:
-                write_csv(original, out)
+                write_refused(refused, out)
             err_console.print(
-                f"wrote {len(original)} refused {kind} row(s) to {export_rows / f'{kind}.csv'}"
+                f"wrote {len(refused)} refused {kind} row(s) to {export_rows / f'{kind}.csv'}"
             )
     emit(rows, fmt, columns=REJECT_COLUMNS)
+
+
+def write_refused(refused: list[dict[str, Any]], out: Any) -> None:
+    """Refused rows as they came: parsed rows as CSV, lines with the wrong field count verbatim."""
+    if not refused:
+        return
+    columns = [k for k in refused[0] if not k.startswith("_")]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in refused:
+        if row.get("_line") is not None:
+            out.write(row["_line"] + "\n")
+        else:
+            writer.writerow(["" if row[c] is None else row[c] for c in columns])
 
 
 def compare(

@@ -106,6 +106,7 @@ FLAGS = {
     "postgres_url": "--postgres-url",
     "currency": "--currency",
     "data_as_of": "--data-as-of",
+    "encoding": "--encoding",
     "customer_movements": "netretain customers --movement churn --from ... --to ...",
     "ingest": "netretain ingest",
 }

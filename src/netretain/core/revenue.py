@@ -13,7 +13,6 @@ import ibis
 import ibis.expr.types as ir
 
 from netretain.core.arith import (
-    MICROS_PER_CENT,
     first_day,
     month_index,
     with_period_months,
@@ -31,16 +30,19 @@ LINE_COLUMNS = (
 )
 
 
-def cents(amount: ir.NumericValue) -> ir.IntegerValue:
-    """Exact integer cents of a DECIMAL(18,2) amount."""
-    return (amount * 100).cast("int64")
+MICROS_PER_STORED_UNIT = 100  # stored amounts have 4 decimals (store.inputs.MONEY)
+
+
+def micros(amount: ir.NumericValue) -> ir.IntegerValue:
+    """Exact integer millionths of a stored DECIMAL(18,4) amount (JPY, USD and KWD alike)."""
+    return (amount * 10_000).cast("int64") * MICROS_PER_STORED_UNIT
 
 
 def from_invoice_lines(lines: ir.Table) -> ir.Table:
     """Subscription and usage lines, each amount spread over its service period's months."""
     recurring = lines.filter(lines.type.isin(["subscription", "usage"]))
     t = with_period_months(recurring, "service_start", "service_end")
-    t = t.mutate(_scaled=cents(t.amount) * MICROS_PER_CENT * t._days_per_month)
+    t = t.mutate(_scaled=micros(t.amount) * t._days_per_month)
     t = with_round_div(t, "_scaled", "_day_units", "monthly_micros")
     return t.select(
         "customer_id",
@@ -57,7 +59,7 @@ def from_subscriptions(subscriptions: ir.Table, invoice_lines: ir.Table) -> ir.T
     """Subscription rows no invoice line bills: amount per interval over interval months."""
     billed = invoice_lines.filter(invoice_lines.subscription_id.notnull()).select("subscription_id")
     unbilled = subscriptions.anti_join(billed, "subscription_id")  # no distinct: a probe is cheaper
-    unbilled = unbilled.mutate(_scaled=cents(unbilled.amount) * MICROS_PER_CENT)
+    unbilled = unbilled.mutate(_scaled=micros(unbilled.amount))
     unbilled = with_round_div(unbilled, "_scaled", "interval_months", "monthly_micros")
     return unbilled.select(
         customer_id=unbilled.customer_id,
@@ -79,7 +81,7 @@ def from_mrr(mrr: ir.Table) -> ir.Table:
         currency=mrr.currency,
         service_start=first_day(index),
         service_end=first_day(index + 1),
-        monthly_micros=cents(mrr.mrr) * MICROS_PER_CENT,
+        monthly_micros=micros(mrr.mrr),
         plan=ibis.null("string"),
     )
 

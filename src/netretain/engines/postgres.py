@@ -124,8 +124,6 @@ class PostgresStore:
 
     def _stage_csv(self, path: Path, table: str, progress: Progress | None) -> Staged:
         names = csv_header(path)
-        if len(set(names)) != len(names):
-            raise IngestError(f"{path}: the header repeats a column name: {names}", file=str(path))
         lines = quote(f"{table}_lines")
         self._sql(f"DROP TABLE IF EXISTS pg_temp.{lines}")
         self._sql(
@@ -134,7 +132,7 @@ class PostgresStore:
         self._copy(f"COPY {lines} (line) FROM STDIN {RAW_LINES}", _chunks(path, progress), path)
         split = (
             f"SELECT _row, line, nr_csv_fields(line) AS f FROM {lines} "
-            "WHERE _row > 1 AND line <> ''"
+            "WHERE _row > 1 AND line !~ '^,*$'"  # a blank line or only commas is no row
         )
         columns = ", ".join(f"f[{i + 1}] AS {quote(n)}" for i, n in enumerate(names))
         self._sql(f"DROP TABLE IF EXISTS pg_temp.{quote(table)}")

@@ -3,7 +3,8 @@
 Parquet: `_metadata.row_index` is the row's position in its file, so `_row` = row_index + 1.
 CSV: Spark reads lines as text (split across tasks by byte ranges), numbers them from each split's
 start offset and position, then parses each line with `from_csv`. The header is row 1, a blank line
-is skipped but still counted, and a line with the wrong number of fields is returned as a reject.
+(or one of only commas) is skipped but still counted, and a line with the wrong number of fields is
+returned as a reject.
 Quoted values may not contain line breaks here (they are rejected as unclosed quotes).
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from netretain.engines.readers import csv_header
-from netretain.errors import IngestError, Reject
+from netretain.errors import Reject
 
 CSV_OPTIONS = {
     "mode": "PERMISSIVE",
@@ -62,10 +63,9 @@ def stage_csv(session: Any, path: Path) -> tuple[Any, list[Reject]]:
     from pyspark.sql import functions as F
 
     names = csv_header(path)
-    if len(set(names)) != len(names):
-        raise IngestError(f"{path}: the header repeats a column name: {names}", file=str(path))
     lines = numbered_lines(session, path)
-    lines = lines.filter((F.col("_row") > 1) & (F.col("value") != ""))
+    # a blank line, or one of only commas, is no row (as on every engine)
+    lines = lines.filter((F.col("_row") > 1) & ~F.col("value").rlike("^,*$"))
     fields = [f"c{i}" for i in range(len(names))]
     ddl = ", ".join(f"{f} STRING" for f in [*fields, "_corrupt"])
     parsed = lines.select("_row", "value", F.from_csv("value", ddl, CSV_OPTIONS).alias("r"))

@@ -6,6 +6,7 @@ into reject records. Types: CSV text is parsed here; typed Parquet columns are c
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import ibis
@@ -16,9 +17,18 @@ from netretain.core.arith import month_index
 from netretain.core.tables import empty_table
 from netretain.errors import IngestError
 from netretain.store.catalogue import REJECT
-from netretain.store.inputs import INVOICE_TYPES, MONEY, Column, InputSpec
+from netretain.store.inputs import (
+    DEFAULT_MINOR_UNITS,
+    INVOICE_TYPES,
+    MINOR_UNITS,
+    MONEY,
+    MONEY_DIGITS,
+    Column,
+    InputSpec,
+)
 
 RAW = "_raw_"
+TEXT = "_text_"  # a money column's value as text in the accepted form, typed files included
 BAD = "_bad_"
 NULL_MARK = "\u2205"
 
@@ -57,8 +67,20 @@ def check_columns(spec: InputSpec, columns: list[str], file: str) -> tuple[str, 
         )
     extra = tuple(c for c in columns if c not in spec.names and not c.startswith("_"))
     if extra and not spec.extra_columns:
-        return ()
+        raise IngestError(f"{file}: {_unknown(spec, extra)}", file=file)
     return extra
+
+
+def _unknown(spec: InputSpec, extra: tuple[str, ...]) -> str:
+    """Name each unknown column and the known column it is closest to (a typo such as curency)."""
+    parts = []
+    for name in extra:
+        close = difflib.get_close_matches(name, spec.names, n=1, cutoff=0.6)
+        parts.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    return (
+        f"unknown column(s) {', '.join(parts)} for {spec.kind}; its columns are "
+        f"{', '.join(spec.names)} (only customers take other columns, as attributes)"
+    )
 
 
 WHITESPACE = " \t\n\r\v\f"  # what Ibis's strip() removes
@@ -97,38 +119,119 @@ def _clean(raw: ir.Value) -> ir.Value:
     return _text(raw) if raw.type().is_string() else raw
 
 
+def _finite(value: ir.Value, below: float) -> ir.BooleanValue:
+    """A typed value that is no NaN or infinity and smaller than `below` in magnitude."""
+    if not value.type().is_floating():
+        return ibis.literal(True)
+    return _no_nan_or_inf(value) & (value.abs() < below)
+
+
+def _no_nan_or_inf(value: ir.FloatingValue) -> ir.BooleanValue:
+    """x - x is 0 for every finite double; NaN and infinities give NaN (Ibis's isinf differs)."""
+    return (value - value) == 0
+
+
 def _parse(column: Column, value: ir.Value, currency: str) -> ir.Value:
-    """A clean staged value (see `_clean`) as the column's type; NULL where it does not parse."""
+    """A clean staged value (see `_clean`) as the column's type; NULL where it does not parse.
+
+    A typed (Parquet) value of another type than the column's is read as its text, so a BOOLEAN
+    date or a NaN amount is a reject like its CSV twin, never an engine's conversion error.
+    """
     kind = column.type
-    typed = not value.type().is_string()
+    dtype = value.type()
+    typed = not dtype.is_string()
     text = value.cast("string") if typed else value
     if kind in ("string",):
         return text
     if kind == "currency":
         return text.upper().fill_null(currency)
     if kind == "date":
-        return value.cast("date") if typed else _from_text(text, "date", "date")
+        if dtype.is_temporal():
+            return value.cast("date")
+        return _from_text(text, "date", "date")
     if kind == "month":
-        if typed and value.type().is_temporal():
+        if dtype.is_temporal():
             return month_index(value.cast("date"))
         valid = text.length() == 7
         return ibis.ifelse(valid, month_index(_from_text(text + "-01", "date", "date")), None)
-    if kind == "money":
-        return value.cast(MONEY) if typed else _from_text(text, "money", MONEY)
     if kind == "rate":
-        return value.cast("float64") if typed else _from_text(text, "rate", "float64")
+        if dtype.is_numeric():
+            return ibis.ifelse(_finite(value, 1e300), value.cast("float64"), None)
+        return _from_text(text, "rate", "float64")
     if kind == "int":
-        return value.cast("int64") if typed else _from_text(text, "int", "int64")
+        if dtype.is_integer():
+            return value.cast("int64")
+        if dtype.is_floating():
+            whole = _finite(value, 1e18) & (value.floor() == value)
+            return ibis.ifelse(whole, value, None).cast("int64")
+        return _from_text(text, "int", "int64")
+    if kind == "money":  # parsed in `_with_money`, which knows each row's currency
+        return ibis.null(MONEY)
     raise ValueError(f"unknown column type {kind}")
+
+
+# Integer part too long for MONEY_DIGITS; a float too large to write out stands in as this text.
+TOO_LARGE = rf"^[+-]?0*[1-9][0-9]{{{MONEY_DIGITS},}}"
+HUGE = "9" * 30
+
+
+def _money_text(value: ir.Value) -> ir.StringValue:
+    """A money value as text: CSV text as it is; a typed number written out in plain digits."""
+    dtype = value.type()
+    if dtype.is_string():
+        return value
+    if dtype.is_floating():  # via a decimal: a double's own text may be 1.2E7
+        plain = ibis.ifelse(value.abs() < 1e27, value, None).cast(dt.Decimal(38, 10))
+        return ibis.ifelse(_no_nan_or_inf(value), plain.cast("string").fill_null(HUGE), None)
+    return value.cast("string")
+
+
+def _decimals_ok(text: ir.StringValue, minor: int) -> ir.BooleanValue:
+    """No nonzero digit past the minor units (100.50 is fine in USD, 100.5 is not in JPY)."""
+    return text.re_search(rf"^[^.]*(\.[0-9]{{0,{minor}}}0*)?$")
+
+
+def _minor_groups() -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for code, minor in MINOR_UNITS.items():
+        groups.setdefault(minor, []).append(code)
+    return groups
+
+
+def _precise(text: ir.StringValue, currency: ir.StringValue) -> ir.BooleanValue:
+    """Whether the amount has no more decimals than its row's currency allows (ISO 4217)."""
+    cases = [(currency.isin(codes), _decimals_ok(text, m)) for m, codes in _minor_groups().items()]
+    return ibis.cases(*cases, else_=_decimals_ok(text, DEFAULT_MINOR_UNITS))
+
+
+def _with_money(spec: InputSpec, t: ir.Table, present: set[str]) -> ir.Table:
+    """Parse each money column at its row's currency's precision: no amount is ever rounded."""
+    money = [c.name for c in spec.columns if c.type == "money" and c.name in present]
+    if not money:
+        return t
+    t = t.mutate(**{f"{TEXT}{name}": _money_text(t[f"{RAW}{name}"]) for name in money})
+    parsed = {}
+    for name in money:
+        text = t[f"{TEXT}{name}"]
+        fits = text.re_search(TEXT_FORMS["money"]) & ~text.re_search(TOO_LARGE)
+        exact = fits & _precise(text, t.currency)
+        parsed[name] = ibis.ifelse(exact, text.try_cast(MONEY), None)
+    return t.mutate(**parsed)
 
 
 REASONS = {
     "date": "not a date: use YYYY-MM-DD",
     "month": "not a month: use YYYY-MM",
-    "money": "not a number (use digits and a dot, e.g. 1200.50)",
     "rate": "not a number",
     "int": "not a whole number",
 }
+
+
+def _given(value: ir.Value) -> ir.BooleanValue:
+    """A value is there: a NaN counts as given (Ibis on Spark reads NaN as null)."""
+    if value.type().is_floating():
+        return value.notnull() | value.isnan().fill_null(False)
+    return value.notnull()
 
 
 def _row_checks(spec: InputSpec, t: ir.Table, present: set[str]) -> list[Check]:
@@ -140,13 +243,36 @@ def _row_checks(spec: InputSpec, t: ir.Table, present: set[str]) -> list[Check]:
         clean = t[f"{RAW}{name}"]
         if column.required:
             reason = "missing customer" if name == "customer_id" else "missing value"
-            checks.append(Check(name, reason, clean.isnull()))
+            checks.append(Check(name, reason, ~_given(clean)))
         if column.type in REASONS:
-            checks.append(Check(name, REASONS[column.type], clean.notnull() & t[name].isnull()))
+            checks.append(Check(name, REASONS[column.type], _given(clean) & t[name].isnull()))
+        if column.type == "money":
+            checks.extend(_money_checks(name, t))
         if column.type == "currency":
             bad = ~t[name].re_search("^[A-Z]{3}$")
             checks.append(Check(name, "not a currency code (three letters, e.g. EUR)", bad))
     return checks + _kind_checks(spec.kind, t)
+
+
+NOT_A_NUMBER = "not a number (use digits and a dot, e.g. 1200.50)"
+TOO_LARGE_REASON = f"too large: amounts must be below {10**MONEY_DIGITS:,} per row"
+
+
+def _money_checks(name: str, t: ir.Table) -> list[Check]:
+    """Not a number, too large, or more decimals than the currency has: three distinct reasons."""
+    clean, text = t[f"{RAW}{name}"], t[f"{TEXT}{name}"]
+    form = text.re_search(TEXT_FORMS["money"]).fill_null(False)
+    large = form & text.re_search(TOO_LARGE)
+    checks = [
+        Check(name, NOT_A_NUMBER, _given(clean) & ~form),
+        Check(name, TOO_LARGE_REASON, large),
+    ]
+    fits = form & ~large
+    for minor, codes in sorted({**_minor_groups(), DEFAULT_MINOR_UNITS: []}.items()):
+        in_group = t.currency.isin(codes) if codes else ~t.currency.isin(list(MINOR_UNITS))
+        reason = f"more decimals than the currency has ({minor}, ISO 4217); amounts are not rounded"
+        checks.append(Check(name, reason, fits & in_group & ~_decimals_ok(text, minor)))
+    return checks
 
 
 def _blank(t: ir.Table, name: str) -> ir.BooleanValue:
@@ -216,7 +342,7 @@ def validate(spec: InputSpec, staged: ir.Table, *, file: str, currency: str) -> 
         else _absent(c, currency)
         for c in spec.columns
     }
-    base = clean.mutate(**parsed)
+    base = _with_money(spec, clean.mutate(**parsed), present)
     checks = tuple(_row_checks(spec, base, present))
     flags = {f"{BAD}{i}": check.failed.fill_null(False) for i, check in enumerate(checks)}
     flagged = base.select("_row", *spec.names, *extra, **flags)

@@ -1,5 +1,6 @@
 """Ingest files into the ledger: validate, keep good rows, keep rejects, all in one transaction.
 
+Every row is accounted for: a file's rows read = accepted + replaced + unchanged + rejected.
 Idempotent: a file already ingested (same content hash) is skipped; a row whose key is known with
 the same content is ignored; a known key with different content is a conflict unless `replace`,
 which swaps the row and records the correction. Atomic: any failure, or `strict` with a reject,
@@ -8,8 +9,10 @@ leaves the ledger as it was. Registered hooks run last, inside the same transact
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from netretain.core.tables import empty_table, literal_table
+from netretain.engines import readers
 from netretain.errors import IngestError, Reject, arg
 from netretain.ingest import validate as v
 from netretain.ingest.classify import Classified, key_text, mark, with_fates
@@ -36,15 +40,24 @@ SHOWN_REJECTS = 1000
 
 @dataclass
 class FileResult:
-    """What one file contributed."""
+    """What one file contributed: read = accepted + replaced + unchanged + rejected."""
 
     kind: str
     file: str
+    read: int = 0  # rows in the file (blank lines are none; a malformed line is one)
     accepted: int = 0
     rejected: int = 0
     unchanged: int = 0
     replaced: int = 0
     skipped: bool = False  # the same content was ingested before
+    ingested_on: str | None = None  # when it was, for a skipped file (YYYY-MM-DD)
+
+    @property
+    def note(self) -> str:
+        """What became of a skipped file ("" for a file that was read)."""
+        if self.skipped:
+            return f"already ingested on {self.ingested_on} (same sha256); nothing to do"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,7 @@ class IngestResult:
             "rejected": self.rejected,
             "unchanged": sum(f.unchanged for f in self.files),
             "replaced": sum(f.replaced for f in self.files),
+            "read": sum(f.read for f in self.files),
             "files": [f.__dict__ for f in self.files],
             "rejects": [r.__dict__ for r in self.rejects],
         }
@@ -122,12 +136,15 @@ def ingest(
     labels: Mapping[str, str] | None = None,
     hooks: Sequence[IngestHook] = (),
     data_as_of: str | dt.date | None = None,
+    encoding: str | None = None,
 ) -> IngestResult:
     """Ingest the named files (kind -> path) in one transaction and rebuild the ledger.
 
     `labels` names a kind's input in rejects and the ingest log when its path means nothing to the
     user (a data frame written to a temporary file). `data_as_of` (when the export was taken) is
     kept in the ledger's meta: the default report month is the last complete month before it.
+    `encoding` is what CSV files are written in (e.g. latin-1); by default UTF-8, or UTF-16/32
+    when the file starts with its byte order mark.
     """
     unknown = sorted(set(files) - set(SPECS))
     if unknown:
@@ -141,10 +158,9 @@ def ingest(
             if kind in files:
                 path = Path(files[kind])
                 label = (labels or {}).get(kind)
+                source = _Source(kind, path, label or str(path), encoding)
                 result.files.append(
-                    _ingest_file(
-                        store, kind, path, ingest_id, currency, replace, step, result, label
-                    )
+                    _ingest_file(store, source, ingest_id, currency, replace, step, result)
                 )
         if strict and result.rejected:
             shown = "\n".join(f"  {r}" for r in result.rejects[:20])
@@ -187,33 +203,85 @@ def _next_id(store: Store) -> int:
     return int(current or 0) + 1
 
 
+@dataclass(frozen=True)
+class _Source:
+    """One input file: its kind, where it is, how rejects name it, what it is encoded in."""
+
+    kind: str
+    path: Path
+    label: str
+    encoding: str | None
+
+
 def _ingest_file(
     store: Store,
-    kind: str,
-    path: Path,
+    source: _Source,
     ingest_id: int,
     currency: str,
     replace: bool,
     step: Step | None,
     result: IngestResult,
-    label: str | None = None,
 ) -> FileResult:
-    spec = SPECS[kind]
-    label = label or str(path)
+    kind, path, label = source.kind, source.path, source.label
     outcome = FileResult(kind, label)
     if not path.exists():
         raise IngestError(f"{path}: no such file", file=label)
     version = _version(path)
     sha = file_sha256(path)
-    ingests = store.table("ingests")
-    seen = ingests.filter((ingests.kind == kind) & (ingests.sha256 == sha)).count()
     # replace re-reads a known file: its conflicts are what the user asked to apply
-    if not replace and store.to_arrow(seen.name("n").as_table()).to_pylist()[0]["n"]:
-        outcome.skipped = True
+    if not replace and (first := _ingested_on(store, kind, sha)):
+        outcome.skipped, outcome.ingested_on = True, first
         return outcome
+    with tempfile.TemporaryDirectory(prefix="netretain-") as scratch:
+        utf8 = readers.utf8_csv(path, Path(scratch), encoding=source.encoding, label=label)
+        if readers.file_format(path) == "csv":
+            readers.csv_header(utf8, label)  # not comma-separated, or a repeated name: refused
+        _ingest_rows(store, source, utf8, ingest_id, currency, replace, step, result, outcome)
+        _record(store, ingest_id, kind, label, sha, outcome)
+    if _version(path) != version:  # the engine may read a file more than once (Parquet on DuckDB)
+        raise IngestError(
+            f"{path}: the file changed while it was being ingested; nothing was ingested: "
+            "run it again",
+            file=label,
+        )
+    for scratch_table in (
+        "_stage_",
+        "_flagged_",
+        "_failed_",
+        "_compare_",
+        "_classified_",
+        "_rejects_",
+    ):
+        store.drop(f"{scratch_table}{kind}")  # each file's scratch tables go before the next
+    return outcome
+
+
+def _ingested_on(store: Store, kind: str, sha: str) -> str | None:
+    """The day a file with this content was first ingested as this kind, if it was."""
+    ingests = store.table("ingests")
+    seen = ingests.filter((ingests.kind == kind) & (ingests.sha256 == sha))
+    first = store.to_arrow(seen.at.min().name("at").as_table()).to_pylist()[0]["at"]
+    return None if first is None else str(first)[:10]
+
+
+def _ingest_rows(
+    store: Store,
+    source: _Source,
+    utf8: Path,
+    ingest_id: int,
+    currency: str,
+    replace: bool,
+    step: Step | None,
+    result: IngestResult,
+    outcome: FileResult,
+) -> None:
+    """Stage, check, classify and store one file's rows, and keep what was refused."""
+    kind, path, label = source.kind, source.path, source.label
+    spec = SPECS[kind]
     stream = store.stage_file(
-        path, f"_stage_{kind}", step(f"reading {path.name}") if step else None
+        utf8, f"_stage_{kind}", step(f"reading {path.name}") if step else None
     )
+    malformed = [dataclasses.replace(r, file=label) for r in stream.malformed]
     checked = v.validate(spec, stream.table, file=label, currency=currency)
     checked = v.with_rate_checks(kind, checked, _first_rates(store), currency)
     flagged = store.reused(f"_flagged_{kind}", checked.table)
@@ -221,7 +289,9 @@ def _ingest_file(
     with _phase(store, step, f"checking {path.name}"):
         # only failed rows are materialised: checking twice is cheaper than writing every row
         failed = store.temp(f"_failed_{kind}", checked.table.filter(checked.any_failed))
-        good_rows = count(store, stream.table) - count(store, failed)
+        staged_rows = count(store, stream.table)
+        good_rows = staged_rows - count(store, failed)
+        outcome.read = staged_rows + len(malformed)
     with _phase(store, step, f"comparing {path.name} with the ledger"):
         classified = classify(store, spec, v.good_rows(checked, spec), checked.extra)
     with _phase(store, step, f"storing {path.name}"):
@@ -232,23 +302,15 @@ def _ingest_file(
         all_rejects = ibis.union(
             rejects, classify_conflicts(classified, spec, label, replace), distinct=False
         )
-        if stream.malformed:
-            all_rejects = ibis.union(all_rejects, _malformed(stream.malformed), distinct=False)
+        if malformed:
+            all_rejects = ibis.union(all_rejects, _malformed(malformed), distinct=False)
         all_rejects = store.temp(f"_rejects_{kind}", all_rejects)
         _store_rows(store, spec, classified, good_rows, replace, ingest_id, label, outcome)
         _store_rejects(store, kind, all_rejects, ingest_id, outcome, result)
         if outcome.rejected:
             _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, label)
-        _record(store, ingest_id, kind, label, sha, outcome)
-    if _version(path) != version:  # the engine may read a file more than once (Parquet on DuckDB)
-        raise IngestError(
-            f"{path}: the file changed while it was being ingested; nothing was ingested: "
-            "run it again",
-            file=label,
-        )
-    for scratch in ("_stage_", "_flagged_", "_failed_", "_compare_", "_classified_", "_rejects_"):
-        store.drop(f"{scratch}{kind}")  # each file's scratch tables go before the next is read
-    return outcome
+        if malformed:
+            _keep_malformed_lines(store, kind, malformed, ingest_id)
 
 
 def _version(path: Path) -> tuple[int, int]:
@@ -381,6 +443,18 @@ def _keep_refused_rows(
             **{c: refused[c].cast("string") for c in columns},
         ),
     )
+
+
+def _keep_malformed_lines(store: Store, kind: str, malformed: list[Reject], ingest_id: int) -> None:
+    """Keep lines with the wrong number of fields whole, in `_line`, to be exported as they came."""
+    rows: dict[str, list[Any]] = {
+        "_ingest_id": [ingest_id] * len(malformed),
+        "_file": [r.file for r in malformed],
+        "_row": [r.row for r in malformed],
+        "_line": [r.value for r in malformed],
+    }
+    schema = {"_ingest_id": "int64", "_file": "string", "_row": "int64", "_line": "string"}
+    store.append(refused_table(kind), literal_table(rows, schema))
 
 
 def _record(

@@ -132,11 +132,13 @@ class Ledger:
         replace: bool = False,
         step: Step | None = None,
         data_as_of: str | dt.date | None = None,
+        encoding: str | None = None,
     ) -> IngestResult:
         """Ingest CSV or Parquet files in one atomic step; see docs/data-model.md for columns.
 
         `data_as_of` (YYYY-MM-DD): when the export was taken; reports then default to the last
-        complete month before it."""
+        complete month before it. `encoding` names what CSV files are written in (default UTF-8,
+        or UTF-16 by its byte order mark)."""
         given = {
             "customers": customers,
             "subscriptions": subscriptions,
@@ -145,7 +147,14 @@ class Ledger:
             "fx_rates": fx_rates,
         }
         files = {kind: path for kind, path in given.items() if path is not None}
-        return self._ingest(files, strict=strict, replace=replace, step=step, data_as_of=data_as_of)
+        return self._ingest(
+            files,
+            strict=strict,
+            replace=replace,
+            step=step,
+            data_as_of=data_as_of,
+            encoding=encoding,
+        )
 
     def _ingest(
         self, files: Mapping[str, Any], labels: Mapping[str, str] | None = None, **options: Any

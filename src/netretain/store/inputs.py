@@ -11,7 +11,12 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 INVOICE_TYPES: tuple[str, ...] = ("subscription", "one_time", "usage")
-MONEY = "decimal(18, 2)"
+# Amounts are kept exactly at four decimals, enough for every ISO 4217 currency (CLF has 4); a
+# row's own currency decides how many of them it may use (MINOR_UNITS), and nothing is rounded.
+MONEY = "decimal(18, 4)"
+MONEY_SCALE = 4
+# |amount| < 10**8: every later step (monthly rates in millionths, times days) stays exact.
+MONEY_DIGITS = 8
 # Input column type -> how the ledger stores it, and how a typed file (Parquet) holds it.
 STORED_TYPES = {
     "string": "string",
@@ -31,6 +36,22 @@ FILE_TYPES = {
     "rate": pa.decimal128(18, 8),
     "int": pa.int32(),
 }
+
+
+# ISO 4217 minor units of the currencies that do not have 2 (list one, 2024); any other code has 2.
+ZERO_DECIMALS: tuple[str, ...] = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG")
+ZERO_DECIMALS += ("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF")
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(ZERO_DECIMALS, 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+DEFAULT_MINOR_UNITS = 2
+
+
+def minor_units(currency: str) -> int:
+    """Decimals an amount in this currency may have (ISO 4217: JPY 0, USD 2, KWD 3)."""
+    return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
 
 
 @dataclass(frozen=True)
