@@ -23,7 +23,6 @@ import ibis.expr.types as ir
 
 from netretain.core.arith import month_index, ratio
 from netretain.core.monthly import Sources
-from netretain.core.revenue import cents
 from netretain.errors import LedgerError
 
 KEYS = ("customer_id", "month_index")
@@ -128,7 +127,7 @@ def _terms(inputs: FeatureInputs) -> ir.Table | None:
                 interval=span.cast("int64"),
                 renewal_base=start,
                 plan=lines.plan.cast("string"),
-                cents=cents(lines.amount),
+                cents=_cents(lines.amount),
             )
         )
     if inputs.subscriptions is not None:
@@ -142,7 +141,7 @@ def _terms(inputs: FeatureInputs) -> ir.Table | None:
                 interval=ibis.greatest(subs.interval_months.cast("int64"), 1),
                 renewal_base=start,
                 plan=subs.plan.cast("string"),
-                cents=cents(subs.amount),
+                cents=_cents(subs.amount),
             )
         )
     return ibis.union(*parts, distinct=False) if parts else None
@@ -267,3 +266,9 @@ def feature_table(
         )
         t = j.select(*t.columns, *[c for c in lab.columns if not c.startswith("_k_")])
     return t
+
+
+def _cents(amount: ir.NumericValue) -> ir.IntegerValue:
+    """A term's amount in whole cents, as a feature (not a reported figure: the sub-cent digits
+    of a three-decimal currency do not matter to a model)."""
+    return (amount * 100).cast("int64")

@@ -24,20 +24,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from netretain.canonical import CanonicalError, canonical_bytes, plain_decimal
-from netretain.store.inputs import INGEST_ORDER, SPECS, Column, InputSpec
+from netretain.store.inputs import INGEST_ORDER, SPECS, Column, InputSpec, minor_units
 from netretain.transparency.errors import TransparencyError
 from netretain.transparency.merkle import HASH_SIZE, hash_leaf
 
 FORMAT_VERSION = 1
 
-# ISO 4217 currencies whose minor unit is not the cent; every other code has two decimals.
-_ZERO = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND")
-_THREE = ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")
-MINOR_UNITS: dict[str, int] = {
-    **dict.fromkeys((*_ZERO, "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(_THREE, 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
-}
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
@@ -55,11 +47,6 @@ class LeafRef:
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "leaf_hash": self.leaf_hash.hex()}
-
-
-def minor_units(currency: str) -> int:
-    """Decimals of the currency's minor unit (ISO 4217): 2 unless listed in MINOR_UNITS."""
-    return MINOR_UNITS.get(currency.upper(), 2)
 
 
 def leaf_bytes(kind: str, row: Mapping[str, Any]) -> bytes:
