@@ -1,8 +1,11 @@
 """The `netretain` command: a thin face over the library. It parses, calls and prints."""
 
+import sys
+
 import typer
 
-from netretain.cli import analysis_cmd, commands, definitions_cmd, demo_cmd
+from netretain.cli import analysis_cmd, commands, definitions_cmd, demo_cmd, maintenance_cmd
+from netretain.cli.options import INTERRUPTED
 
 app = typer.Typer(
     name="netretain",
@@ -15,8 +18,17 @@ commands.register(app)
 app.add_typer(definitions_cmd.app, name="definitions")
 demo_cmd.register(app)
 analysis_cmd.register(app)
+maintenance_cmd.register(app)
 
 
 def main() -> None:
-    """Entry point for the console script."""
-    app()
+    """Entry point for the console script; Ctrl-C outside a command (while starting) exits 130."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()
