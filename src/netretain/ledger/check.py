@@ -58,15 +58,21 @@ class CheckResult:
 
 
 def record(store: Store) -> None:
-    """Keep every table's row count and checksum as they are now (in the writer's transaction)."""
-    at = datetime.now(UTC).isoformat(timespec="seconds")
+    """Keep every table's row count and checksum as they are now (in the writer's transaction).
+
+    A table's `at` changes only when its figures do, and a ledger left as it was is not written.
+    """
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     names = [n for n in _present(store) if n != CHECKSUM_TABLE]
-    prints = [fingerprint(store, n) for n in names]
+    prints = {n: fingerprint(store, n) for n in names}
+    kept = _recorded_at(store)
+    if {n: k[:2] for n, k in kept.items()} == prints:
+        return
     rows: dict[str, list[Any]] = {
         "table_name": names,
-        "rows": [p[0] for p in prints],
-        "checksum": [p[1] for p in prints],
-        "at": [at] * len(names),
+        "rows": [prints[n][0] for n in names],
+        "checksum": [prints[n][1] for n in names],
+        "at": [kept[n][2] if kept.get(n, ())[:2] == prints[n] else now for n in names],
     }
     store.replace(CHECKSUM_TABLE, literal_table(rows, CHECKSUMS))
 
@@ -146,10 +152,14 @@ def _count(store: Store, t: ir.Table) -> int:
 
 
 def _recorded(store: Store) -> dict[str, tuple[int, int | None]]:
+    return {n: (k[0], k[1]) for n, k in _recorded_at(store).items()}
+
+
+def _recorded_at(store: Store) -> dict[str, tuple[int, int | None, str]]:
     if not store.has(CHECKSUM_TABLE):
         return {}
     rows = store.to_arrow(store.table(CHECKSUM_TABLE)).to_pylist()
-    return {r["table_name"]: (r["rows"], r["checksum"]) for r in rows}
+    return {r["table_name"]: (r["rows"], r["checksum"], r["at"]) for r in rows}
 
 
 def _present(store: Store) -> list[str]:
