@@ -178,6 +178,8 @@ def state(ledger: Ledger, *, skip: Sequence[str] = ()) -> dict[str, list[str]]:
     for name in stored_tables(ledger):
         if name not in skip:
             rows = ledger.execute(ledger.table(name)).to_pylist()
+            if name == "checksums":  # what it records of a skipped table changes with that table
+                rows = [r for r in rows if r["table_name"] not in skip]
             out[name] = sorted(repr(sorted(r.items())) for r in rows)
     return out
 

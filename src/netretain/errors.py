@@ -17,6 +17,8 @@ LIBRARY_SPELLING = {
     "replace": "replace=True",
     "customer_movements": "Ledger.customer_movements(movement='churn', start=..., end=...)",
     "ingest": "Ledger.ingest",
+    "check": "Ledger.check()",
+    "rebuild": "Ledger.rebuild()",
 }
 
 

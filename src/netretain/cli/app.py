@@ -1,5 +1,7 @@
 """The `netretain` command: a thin face over the library. It parses, calls and prints."""
 
+import sys
+
 import typer
 
 from netretain.cli import (
@@ -8,9 +10,11 @@ from netretain.cli import (
     definitions_cmd,
     demo_cmd,
     info_cmd,
+    maintenance_cmd,
     predict_cmd,
     serve_cmd,
 )
+from netretain.cli.options import INTERRUPTED
 
 app = typer.Typer(
     name="netretain",
@@ -26,8 +30,17 @@ analysis_cmd.register(app)
 serve_cmd.register(app)
 predict_cmd.register(app)
 info_cmd.register(app)
+maintenance_cmd.register(app)
 
 
 def main() -> None:
-    """Entry point for the console script."""
-    app()
+    """Entry point for the console script; Ctrl-C outside a command (while starting) exits 130."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -4,12 +4,14 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import click
 import typer
 
 from netretain.cli.render import Format, err_console
 from netretain.definitions import Definition, from_options
+from netretain.engines import damage, interrupted
 from netretain.errors import NetretainError
 from netretain.ledger import Ledger
 
@@ -47,6 +49,13 @@ MEMORY_LIMIT = typer.Option(
     help="Most memory DuckDB may use, e.g. 3GB (default 80% of RAM); the rest spills to disk.",
     envvar="NETRETAIN_MEMORY_LIMIT",
 )
+WAIT = typer.Option(
+    None,
+    "--wait",
+    help="Seconds to wait while another process is updating (or reading) the ledger (default 10).",
+    envvar="NETRETAIN_WAIT",
+    show_default=False,
+)
 AS_OF = typer.Option(None, "--as-of", help="YYYY-MM; default: the latest month with data.")
 DEFINITION = typer.Option(None, "--definition", "-d", help="NAME or NAME@VERSION (default ndr@1).")
 DEFINITION_FILE = typer.Option(None, "--definition-file", help="A definition TOML file.")
@@ -60,8 +69,16 @@ def open_ledger(
     postgres_url: str | None = None,
     schema: str | None = None,
     memory_limit: str | None = None,
+    wait: float | None = None,
+    *,
+    writes: bool = False,
+    creates: bool = False,
 ) -> Ledger:
-    """The ledger on the chosen engine (DuckDB file by default); a setting not given is None."""
+    """The ledger on the chosen engine (DuckDB file by default); a setting not given is None.
+
+    A command that only reads opens the file read-only, shared with other readers; a writer is
+    the file's only user, and only `creates` (ingest) makes a new ledger file.
+    """
     from netretain.engines import open_store
 
     store = open_store(
@@ -72,6 +89,9 @@ def open_ledger(
         postgres_url=postgres_url,
         schema=schema,
         memory_limit=memory_limit,
+        read_only=not writes,
+        create=creates,
+        wait=wait,
     )
     return Ledger(store=store)
 
@@ -84,7 +104,11 @@ LEDGER_OPTIONS = {
     "postgres_url": (str | None, POSTGRES_URL),
     "schema": (str | None, SCHEMA),
     "memory_limit": (str | None, MEMORY_LIMIT),
+    "wait": (float | None, WAIT),
 }
+# Commands that write the ledger (ingest, rebuild; demo opens its own); every other one reads.
+WRITERS = frozenset({"ingest", "rebuild"})
+CREATORS = frozenset({"ingest"})
 
 
 DEFINITION_OPTIONS = {
@@ -109,7 +133,19 @@ FLAGS = {
     "encoding": "--encoding",
     "customer_movements": "netretain customers --movement churn --from ... --to ...",
     "ingest": "netretain ingest",
+    "wait": "--wait",
+    "check": "netretain check",
+    "rebuild": "netretain rebuild",
 }
+INTERRUPTED = "interrupted; the ledger is unchanged"
+INTERRUPTED_AFTER = "interrupted after the ledger was updated; the update is complete"
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a command, and whether the command had already saved an update."""
+
+    def __init__(self, saved: bool = False):
+        self.saved = saved
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -120,15 +156,37 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except NetretainError as exc:
-            message = exc.render(FLAGS)
-            err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            fail(exc.render(FLAGS))
+        except Interrupted as exc:
+            stop(exc.saved)
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise
+        except BaseException as exc:
+            if interrupted(exc):  # an update rolls back: nothing was saved
+                stop(False)
+            message = damage(exc)
+            if message is None:
+                raise
+            fail(NetretainError(message).render(FLAGS))
 
     return run
 
 
+def fail(message: str) -> NoReturn:
+    """One red line, exit 1."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def stop(saved: bool) -> NoReturn:
+    """Ctrl-C: say what became of the ledger, exit 130 (128 + SIGINT) as shells expect."""
+    err_console.print(INTERRUPTED_AFTER if saved else INTERRUPTED, highlight=False)
+    raise typer.Exit(130)
+
+
 def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command the --db and engine options, and call it with the opened `ledger`.
+    """Give a command the --db, --wait and engine options, and call it with the opened `ledger`,
+    closed when the command ends: read-only unless the command is one of WRITERS.
 
     A command with a `definition` parameter also gets --definition and --definition-file, and is
     called with the Definition they name (None when neither is given: the default, ndr@1).
@@ -149,7 +207,16 @@ def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
         if chooses:
             ref, file = kwargs.pop("definition_ref"), kwargs.pop("definition_file")
             kwargs["definition"] = definition(ref, file) if ref or file else None
-        return command(*args, ledger=open_ledger(**settings), **kwargs)
+        name = command.__name__
+        ledger = open_ledger(**settings, writes=name in WRITERS, creates=name in CREATORS)
+        try:
+            return command(*args, ledger=ledger, **kwargs)
+        except BaseException as exc:
+            if interrupted(exc):
+                raise Interrupted(saved=getattr(ledger.store, "committed", False)) from None
+            raise
+        finally:
+            ledger.close()
 
     run.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
     return run

@@ -6,7 +6,8 @@
     >>> Ledger(store=store).ingest(invoice_lines="invoice_lines.parquet", fx_rates="fx.csv")
 
 Settings come from the arguments, else from NETRETAIN_ENGINE, NETRETAIN_SPARK_MASTER,
-NETRETAIN_WAREHOUSE, NETRETAIN_POSTGRES_URL, NETRETAIN_SCHEMA and NETRETAIN_MEMORY_LIMIT. Engine
+NETRETAIN_WAREHOUSE, NETRETAIN_POSTGRES_URL, NETRETAIN_SCHEMA, NETRETAIN_MEMORY_LIMIT and
+NETRETAIN_WAIT (seconds a DuckDB command waits while another process holds the file). Engine
 packages are imported only when their engine is opened, so a DuckDB-only install never needs
 pyspark or psycopg.
 """
@@ -20,6 +21,7 @@ from netretain.errors import EngineError, arg
 from netretain.store import Staged, Store
 
 ENGINES = ("duckdb", "spark", "postgres")
+DEFAULT_WAIT = 10.0  # seconds a command waits while another process holds a DuckDB file
 DEFAULT_WAREHOUSE = "netretain-warehouse"
 DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_SCHEMA = "netretain"
@@ -32,6 +34,21 @@ def _setting(given: str | Path | None, variable: str, default: str | None) -> st
     return os.environ.get(variable) or default
 
 
+def wait_seconds(given: float | None) -> float:
+    """How long to wait for a busy ledger: the argument, else NETRETAIN_WAIT, else 10 seconds."""
+    if given is not None:
+        seconds: float | str = given
+    else:
+        seconds = os.environ.get("NETRETAIN_WAIT") or DEFAULT_WAIT
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise EngineError(f"{arg('wait')} must be a number of seconds (0 or more), not {seconds!r}")
+    return value
+
+
 def open_store(
     engine: str | None = None,
     *,
@@ -41,12 +58,17 @@ def open_store(
     postgres_url: str | None = None,
     schema: str | None = None,
     memory_limit: str | None = None,
+    read_only: bool = False,
+    create: bool = True,
+    wait: float | None = None,
 ) -> Store:
     """Open the ledger store of an engine; raises EngineError saying how to install or start it.
 
     An argument left as None is read from its NETRETAIN_* variable, else takes its default.
 
-    duckdb: one file at `db` (in memory when None), using at most `memory_limit` (e.g. "3GB").
+    duckdb: one file at `db` (in memory when None), using at most `memory_limit` (e.g. "3GB");
+    `read_only` for a command that only reads (several may read at once, one may write), `create`
+    to make the file when it does not exist, `wait` seconds for another process to let go of it.
     spark: Parquet under `warehouse` (default ./netretain-warehouse) via a session on
     `spark_master`. postgres: tables in `schema` of the database at `postgres_url`.
     """
@@ -55,7 +77,13 @@ def open_store(
         from netretain.engines.duckdb import DuckDBStore
 
         limit = _setting(memory_limit, "NETRETAIN_MEMORY_LIMIT", None)
-        return DuckDBStore(db if db is not None else ":memory:", memory_limit=limit)
+        return DuckDBStore(
+            db if db is not None else ":memory:",
+            memory_limit=limit,
+            read_only=read_only,
+            create=create,
+            wait=wait_seconds(wait),
+        )
     if name == "spark":
         try:
             from netretain.engines.spark import SparkStore
@@ -87,4 +115,36 @@ def open_store(
     raise EngineError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
 
 
-__all__ = ["ENGINES", "EngineError", "Staged", "Store", "open_store"]
+def interrupted(exc: BaseException) -> bool:
+    """Whether an error is Ctrl-C (KeyboardInterrupt, or DuckDB's word for it mid-statement)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    from netretain.engines.duckdb_open import is_interrupt
+
+    return is_interrupt(exc)
+
+
+def damage(exc: BaseException) -> str | None:
+    """The one message for an engine error that means the ledger file's bytes are bad, else None."""
+    from netretain.engines.duckdb_open import is_damage
+
+    if not is_damage(exc):
+        return None
+    return (
+        f"the ledger file is damaged ({str(exc).splitlines()[0]}): run {arg('check')} to see "
+        f"which table; a derived table is rebuilt with {arg('rebuild')}, and the input files "
+        f"can rebuild the rest ({arg('ingest')} into a new ledger)"
+    )
+
+
+__all__ = [
+    "DEFAULT_WAIT",
+    "ENGINES",
+    "EngineError",
+    "Staged",
+    "Store",
+    "damage",
+    "interrupted",
+    "open_store",
+    "wait_seconds",
+]

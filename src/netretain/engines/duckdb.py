@@ -13,15 +13,21 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from netretain.engines import DEFAULT_WAIT
+from netretain.engines import duckdb_open as opening
 from netretain.engines.readers import file_format, open_stream
-from netretain.errors import EngineError
+from netretain.errors import EngineError, LedgerError, arg
 from netretain.store import Progress, Staged
 
 POLL_SECONDS = 0.2
 
 
 class DuckDBStore:
-    """Ledger tables in one DuckDB file (or in memory with path ':memory:')."""
+    """Ledger tables in one DuckDB file (or in memory with path ':memory:').
+
+    A writer (`read_only=False`) is the file's only user; readers share it. Each waits up to `wait`
+    seconds for the other side (see duckdb_open). Only a writer with `create` makes a new file.
+    """
 
     name = "duckdb"
 
@@ -31,12 +37,45 @@ class DuckDBStore:
         *,
         read_only: bool = False,
         memory_limit: str | None = None,
+        wait: float = DEFAULT_WAIT,
+        create: bool = True,
     ):
         self.path = str(path)
-        self.con = ibis.duckdb.connect(self.path, read_only=read_only)
+        self.read_only = read_only
+        self.committed = False  # whether a transaction of this store has committed
+        self._lock: opening.WriterLock | None = None
+        self.con = self._open(wait, create)
         self._in_transaction = False
         if memory_limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
             self.set_memory_limit(memory_limit)
+
+    def _open(self, wait: float, create: bool) -> ibis.BaseBackend:
+        if self.path == ":memory:":
+            return ibis.duckdb.connect(self.path)
+        db = Path(self.path)
+        if not db.exists():
+            if self.read_only or not create:
+                raise LedgerError(f"no ledger at {db}: create one with {arg('ingest')}")
+        else:
+            opening.check_header(db)
+        if self.read_only:
+            opening.wait_for_writer(db, wait)
+        else:
+            self._lock = opening.take_writer_lock(db, wait)
+        try:
+            return opening.connect(db, self.read_only, wait, lambda: self._connect(db))
+        except BaseException:
+            self._release()
+            raise
+
+    def _connect(self, db: Path) -> ibis.BaseBackend:
+        # no extension downloads: a foreign file must fail here, not after a network timeout
+        return ibis.duckdb.connect(
+            str(db),
+            read_only=self.read_only,
+            autoinstall_known_extensions=False,
+            autoload_known_extensions=False,
+        )
 
     def set_memory_limit(self, limit: str) -> None:
         """Cap DuckDB's memory (default: 80% of RAM), e.g. '3GB', on a machine others share."""
@@ -132,6 +171,7 @@ class DuckDBStore:
             raise
         else:
             self.raw.execute("COMMIT")
+            self.committed = True
         finally:
             self._in_transaction = False
 
@@ -174,7 +214,16 @@ class DuckDBStore:
         self.raw.execute(f'DROP {what} IF EXISTS "{table}"')
 
     def close(self) -> None:
-        self.con.disconnect()
+        """Let go of the file: other processes may write it (or read it) from now on."""
+        try:
+            self.con.disconnect()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def _empty_literal(expr: ir.Table) -> bool:

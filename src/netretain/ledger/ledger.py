@@ -38,9 +38,11 @@ from netretain.core.query import Query
 from netretain.core.report import build_report, month_rows
 from netretain.core.results import MonthMovements, Report, Stamped
 from netretain.definitions import Definition, default
+from netretain.engines import open_store
 from netretain.errors import LedgerError, NotFoundError, arg
 from netretain.ingest import log
 from netretain.ledger import build, hooks
+from netretain.ledger import check as checking
 from netretain.ledger.ingest import IngestResult, Step, ingest
 from netretain.ledger.run import run
 from netretain.store import Store, refused_table
@@ -75,7 +77,13 @@ def current_month() -> int:
 
 
 class Ledger:
-    """A revenue ledger in a store (by default one DuckDB file) and the questions it answers."""
+    """A revenue ledger in a store (by default one DuckDB file) and the questions it answers.
+
+    `Ledger(path)` opens the file for writing (one writer at a time); `read_only=True` shares it
+    with other readers. A file that does not exist is created by the first ingest; anything else
+    asked of it raises LedgerError. `wait` is how many seconds to wait while another process holds
+    the file (default NETRETAIN_WAIT, else 10). Close it (or use `with`) to let others write.
+    """
 
     def __init__(
         self,
@@ -84,20 +92,62 @@ class Ledger:
         store: Store | None = None,
         currency: str = "USD",
         on_ingest: Sequence[hooks.IngestHook] = (),
+        read_only: bool = False,
+        wait: float | None = None,
     ):
-        if store is None:
-            from netretain.engines.duckdb import DuckDBStore
-
-            store = DuckDBStore(path)
-        self.store: Store = store
-        self.currency = build.read_meta(self.store).get("currency", currency.upper())
-        self.on_ingest = [*hooks.registered(), *on_ingest]
+        self.path = str(path)
+        self._wait = wait
+        self._store = store
+        if store is None and (read_only or self.path == ":memory:" or Path(path).exists()):
+            self._store = open_store("duckdb", db=path, read_only=read_only, wait=wait)
+        meta = build.read_meta(self._store) if self._store is not None else {}
+        self.currency = meta.get("currency", currency.upper())
+        self.on_ingest = [*hooks.registered(), *on_ingest, checking.record_after_ingest]
         self._sources: Sources | None = None
+
+    @property
+    def store(self) -> Store:
+        """Where the ledger's tables live; a ledger file not yet created has none."""
+        if self._store is None:
+            raise LedgerError(f"no ledger at {self.path}: create one with {arg('ingest')}")
+        return self._store
+
+    @store.setter
+    def store(self, store: Store) -> None:
+        self._store = store
+        self._sources = None
+
+    def _created(self) -> Store:
+        """The store, creating the ledger file on its first ingest."""
+        if self._store is None:
+            self._store = open_store("duckdb", db=self.path, wait=self._wait)
+        return self._store
+
+    def close(self) -> None:
+        """Let go of the store (for a DuckDB file: other processes may write it now)."""
+        if self._store is not None:
+            self._store.close()
+
+    def check(self) -> checking.CheckResult:
+        """Recompute every table's row count and checksum against those kept at the last ingest."""
+        return checking.scan(self.store)
+
+    def rebuild(self) -> checking.CheckResult:
+        """Rebuild the derived tables from the input tables (after `check` found one damaged)."""
+        result = checking.rebuild(self.store, self.currency)
+        self._sources = None
+        return result
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def set_currency(self, currency: str) -> None:
         """Choose the reporting currency of a new ledger; an existing one keeps its own."""
         currency = currency.strip().upper()
-        meta = build.read_meta(self.store)
+        meta = build.read_meta(self._store) if self._store is not None else {}
         if meta and meta.get("currency") != currency:
             raise LedgerError(
                 f"this ledger reports in {meta['currency']}; "
@@ -110,10 +160,6 @@ class Ledger:
         """This ledger as one complete state for as long as a reader needs it (one transaction)."""
         with self.store.transaction():
             yield self
-
-    def close(self) -> None:
-        """Let go of the store's connection now (a server opens one per request)."""
-        self.store.close()
 
     def ask(self, query: Query[T]) -> T:
         """Run a query built by core or analysis on this ledger's store."""
@@ -160,7 +206,7 @@ class Ledger:
         self, files: Mapping[str, Any], labels: Mapping[str, str] | None = None, **options: Any
     ) -> IngestResult:
         result = ingest(
-            self.store,
+            self._created(),
             files,
             currency=self.currency,
             labels=labels,

@@ -42,6 +42,11 @@ CORRECTIONS = MappingProxyType(
     }
 )
 META = MappingProxyType({"key": "string", "value": "string"})
+# Each table's row count and content checksum, recorded after every ingest and rebuild, so that
+# `check` can tell a damaged table (issue 10). checksum is NULL on an engine that cannot hash rows.
+CHECKSUMS = MappingProxyType(
+    {"table_name": "string", "rows": "int64", "checksum": "int64", "at": "string"}
+)
 # Bookkeeping tables every ledger has from its first ingest on.
 RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})
 # Derived tables, rebuilt from the inputs after every ingest that changes them.
@@ -53,6 +58,10 @@ DERIVED = (
     "movements",
     "mrr",
 )
+
+
+# What a rebuild rewrites from the input tables: the derived tables and the ledger's meta.
+REBUILT = (*DERIVED, "ledger_meta")
 
 
 def input_table(kind: str) -> str:
@@ -71,3 +80,10 @@ def input_schema(kind: str) -> dict[str, str]:
 
 
 INPUT_TABLES = tuple(input_table(kind) for kind in SPECS)
+# Every table a ledger may keep (hooks may add more), in the order `check` lists them.
+LEDGER_TABLES = (
+    *INPUT_TABLES,
+    *(refused_table(kind) for kind in SPECS),
+    *RECORDS,
+    *REBUILT,
+)

@@ -90,3 +90,7 @@ class Store(Protocol):
     def watching(self, progress: Progress | None) -> AbstractContextManager[None]:
         """Report how far the engine is through each statement run inside, where it can tell."""
         ...
+
+    def close(self) -> None:
+        """Let go of the ledger: its connection, and for a DuckDB file the writer's lock."""
+        ...

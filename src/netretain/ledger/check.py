@@ -1,0 +1,179 @@
+"""Is every table of a ledger whole? Row counts and content checksums recorded after each ingest
+and rebuild, recomputed by `scan`; `rebuild` recomputes damaged derived tables from the inputs.
+
+A checksum is the sum over rows of (the engine's hash of the row) mod a prime: the same rows in any
+order give the same figure, and any changed, lost or added row changes it (issue 10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+import ibis.common.exceptions as com
+import ibis.expr.types as ir
+
+from netretain.core.tables import literal_table
+from netretain.errors import LedgerError, arg
+from netretain.ledger import build
+from netretain.ledger.hooks import Ingested
+from netretain.store import Store
+from netretain.store.catalogue import CHECKSUMS, LEDGER_TABLES, REBUILT
+
+CHECKSUM_TABLE = "checksums"
+PRIME = 1_000_000_007  # keeps each row's term small, so the sum never overflows int64
+DAMAGED = ("damaged", "missing", "unreadable")
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """One table: what was recorded, what is there now, and the verdict."""
+
+    table: str
+    status: str  # ok, damaged, missing, unreadable, or unrecorded (no checksum kept yet)
+    rows: int | None
+    recorded_rows: int | None
+    derived: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Every table's verdict."""
+
+    tables: tuple[TableCheck, ...]
+
+    @property
+    def damaged(self) -> list[TableCheck]:
+        return [t for t in self.tables if t.status in DAMAGED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.damaged
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "tables": [asdict(t) for t in self.tables]}
+
+
+def record(store: Store) -> None:
+    """Keep every table's row count and checksum as they are now (in the writer's transaction).
+
+    A table's `at` changes only when its figures do, and a ledger left as it was is not written.
+    """
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    names = [n for n in _present(store) if n != CHECKSUM_TABLE]
+    prints = {n: fingerprint(store, n) for n in names}
+    kept = _recorded_at(store)
+    if {n: k[:2] for n, k in kept.items()} == prints:
+        return
+    rows: dict[str, list[Any]] = {
+        "table_name": names,
+        "rows": [prints[n][0] for n in names],
+        "checksum": [prints[n][1] for n in names],
+        "at": [kept[n][2] if kept.get(n, ())[:2] == prints[n] else now for n in names],
+    }
+    store.replace(CHECKSUM_TABLE, literal_table(rows, CHECKSUMS))
+
+
+def record_after_ingest(ingested: Ingested) -> None:
+    """The ingest hook every Ledger runs last: checksums of the ledger the ingest leaves."""
+    record(ingested.store)
+
+
+def fingerprint(store: Store, name: str) -> tuple[int, int | None]:
+    """A table's row count and checksum (None where the engine cannot hash a row)."""
+    t = store.table(name)
+    summed = _checksum(t)
+    try:
+        store.con.compile(summed)
+    except (com.OperationNotDefinedError, com.UnsupportedOperationError):
+        return _count(store, t), None
+    row = store.to_arrow(summed).to_pylist()[0]
+    return int(row["n"]), int(row["checksum"])
+
+
+def scan(store: Store) -> CheckResult:
+    """Recompute every table's count and checksum and compare them with the recorded ones."""
+    recorded = _recorded(store)
+    present = _present(store)
+    names = [*present, *(n for n in recorded if n not in present)]
+    return CheckResult(tuple(_verdict(store, n, recorded.get(n), n in present) for n in names))
+
+
+def rebuild(store: Store, currency: str) -> CheckResult:
+    """Rebuild the derived tables from the input tables, in one transaction, and record checksums.
+
+    Refused when an input or bookkeeping table is damaged: the ledger cannot rebuild those.
+    """
+    found = scan(store)
+    lost = [t.table for t in found.damaged if not t.derived]
+    if lost:
+        raise LedgerError(
+            f"{', '.join(lost)} damaged: a rebuild cannot restore them; ingest the input files "
+            f"into a new ledger ({arg('ingest')})"
+        )
+    with store.transaction():
+        for t in found.damaged:
+            store.drop(t.table)  # a damaged table is replaced without reading it
+        build.rebuild(store, currency)
+        record(store)
+    return scan(store)
+
+
+def _verdict(
+    store: Store, name: str, recorded: tuple[int, int | None] | None, present: bool
+) -> TableCheck:
+    derived = name in REBUILT
+    before = None if recorded is None else recorded[0]
+    if not present:
+        return TableCheck(name, "missing", None, before, derived, "recorded but not in the ledger")
+    try:
+        rows, checksum = fingerprint(store, name)
+    except Exception as exc:  # the engine could not read it: that is the finding
+        return TableCheck(name, "unreadable", None, before, derived, _first_line(exc))
+    if recorded is None:
+        return TableCheck(name, "unrecorded", rows, None, derived, "no checksum recorded yet")
+    if rows != recorded[0]:
+        return TableCheck(name, "damaged", rows, before, derived, "row count differs")
+    if None not in (checksum, recorded[1]) and checksum != recorded[1]:
+        return TableCheck(name, "damaged", rows, before, derived, "content differs")
+    return TableCheck(name, "ok", rows, before, derived)
+
+
+def _checksum(t: ir.Table) -> ir.Table:
+    row_hash = ibis.struct({c: t[c] for c in t.columns}).hash()
+    return t.aggregate(n=t.count(), checksum=(row_hash % PRIME).sum().coalesce(0))
+
+
+def _count(store: Store, t: ir.Table) -> int:
+    return int(store.to_arrow(t.count().name("n").as_table()).column(0)[0].as_py())
+
+
+def _recorded(store: Store) -> dict[str, tuple[int, int | None]]:
+    return {n: (k[0], k[1]) for n, k in _recorded_at(store).items()}
+
+
+def _recorded_at(store: Store) -> dict[str, tuple[int, int | None, str]]:
+    if not store.has(CHECKSUM_TABLE):
+        return {}
+    rows = store.to_arrow(store.table(CHECKSUM_TABLE)).to_pylist()
+    return {r["table_name"]: (r["rows"], r["checksum"], r["at"]) for r in rows}
+
+
+def _present(store: Store) -> list[str]:
+    """The ledger's tables that exist: the catalogue's, then any a hook added (DuckDB lists)."""
+    known = [n for n in LEDGER_TABLES if store.has(n)]
+    extra: list[str] = []
+    if store.name == "duckdb":
+        extra = sorted(
+            n
+            for n in store.con.list_tables()
+            if not n.startswith(("_", "ibis_")) and n not in known and n != CHECKSUM_TABLE
+        )
+    return [*known, *extra]
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
