@@ -49,6 +49,16 @@ class DuckDBStore:
         if memory_limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
             self.set_memory_limit(memory_limit)
 
+    def reader(self) -> DuckDBStore:
+        """Another connection to this open database, for one of a server's concurrent requests:
+        it takes no lock of its own (this process already holds the file) and reads committed
+        data in its own transactions."""
+        other = object.__new__(DuckDBStore)
+        other.path, other.read_only, other.committed = self.path, self.read_only, False
+        other._lock, other._in_transaction = None, False
+        other.con = ibis.duckdb.from_connection(self.raw.cursor())
+        return other
+
     def _open(self, wait: float, create: bool) -> ibis.BaseBackend:
         if self.path == ":memory:":
             return ibis.duckdb.connect(self.path)

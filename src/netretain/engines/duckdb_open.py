@@ -92,7 +92,8 @@ def connect(db: Path, read_only: bool, wait: float, make: Callable[[], T]) -> T:
             raise LedgerError(updating(db)) from None
         raise LedgerError(
             f"the ledger {db} is open in process {timeout.detail}; "
-            "try again when that command has finished"
+            "try again when that command has finished (a dashboard server holding it takes "
+            "uploads instead: its Data page or POST /api/v1/ingest)"
         ) from None
     except duckdb.Error as exc:
         raise LedgerError(damaged(db, _first_line(exc))) from None

@@ -39,7 +39,8 @@ from netretain.core.report import build_report, month_rows
 from netretain.core.results import MonthMovements, Report, Stamped
 from netretain.definitions import Definition, default
 from netretain.engines import open_store
-from netretain.errors import LedgerError, NotFoundError, arg
+from netretain.engines.duckdb import DuckDBStore
+from netretain.errors import LedgerError, NotFoundError, UnsupportedError, arg
 from netretain.ingest import log
 from netretain.ledger import build, hooks
 from netretain.ledger import check as checking
@@ -154,6 +155,14 @@ class Ledger:
                 f"start a new ledger to report in {currency}"
             )
         self.currency = currency
+
+    def reader(self) -> Ledger:
+        """This ledger on a connection of its own, for a concurrent reader in this process (a
+        server's request); close it when done. Only a DuckDB ledger opened here has one."""
+        store = self.store
+        if not isinstance(store, DuckDBStore):
+            raise UnsupportedError(f"a {store.name} ledger has no in-process readers")
+        return Ledger(store=store.reader())
 
     @contextmanager
     def snapshot(self) -> Iterator[Ledger]:

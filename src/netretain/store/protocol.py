@@ -83,10 +83,6 @@ class Store(Protocol):
         """Remove a table if it exists."""
         ...
 
-    def close(self) -> None:
-        """Let go of the connection (and, for a file, its lock) now rather than at exit."""
-        ...
-
     def watching(self, progress: Progress | None) -> AbstractContextManager[None]:
         """Report how far the engine is through each statement run inside, where it can tell."""
         ...

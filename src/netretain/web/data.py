@@ -22,9 +22,10 @@ CHANGES = ("churn", "contraction", "expansion", "retained")
 
 
 @contextmanager
-def snapshot(db: Path) -> Iterator[Ledger]:
-    """A reader on its own connection, inside one transaction: one complete state throughout."""
-    ledger = Ledger(db)
+def snapshot(writer: Ledger) -> Iterator[Ledger]:
+    """A reader on its own connection to the server's ledger, inside one transaction: one complete
+    state throughout, whatever an upload is doing meanwhile."""
+    ledger = writer.reader()
     try:
         with ledger.snapshot():
             yield ledger

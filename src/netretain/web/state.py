@@ -55,7 +55,10 @@ class LedgerState:
         with self._cache_lock:
             if (version, key) in self._cache:
                 return self._cache[(version, key)]
-        with data.snapshot(self.settings.db) as ledger:
+        if self._writer is None:
+            self.open()
+        assert self._writer is not None
+        with data.snapshot(self._writer) as ledger:
             result = compute(ledger)
         if self.version == version:  # an ingest that ended meanwhile makes the result unsafe
             self._remember((version, key), result)
