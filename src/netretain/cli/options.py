@@ -52,7 +52,8 @@ MEMORY_LIMIT = typer.Option(
 WAIT = typer.Option(
     None,
     "--wait",
-    help="Seconds to wait while another process is updating (or reading) the ledger (default 10).",
+    help="Seconds to wait while another process is updating (or reading) the ledger (default: 10 "
+    "for a reader, 600 for an ingest, which waits for the reports already running).",
     envvar="NETRETAIN_WAIT",
     show_default=False,
 )

@@ -21,7 +21,10 @@ from netretain.errors import EngineError, arg
 from netretain.store import Staged, Store
 
 ENGINES = ("duckdb", "spark", "postgres")
-DEFAULT_WAIT = 10.0  # seconds a command waits while another process holds a DuckDB file
+DEFAULT_WAIT = 10.0  # seconds a reader waits while another process updates a DuckDB file
+# A writer waits for the readers already running to finish (new ones queue behind it), so an
+# ingest does not fail because a report was there: only a reader stuck this long stops it.
+WRITER_WAIT = 600.0
 DEFAULT_WAREHOUSE = "netretain-warehouse"
 DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_SCHEMA = "netretain"
@@ -34,12 +37,13 @@ def _setting(given: str | Path | None, variable: str, default: str | None) -> st
     return os.environ.get(variable) or default
 
 
-def wait_seconds(given: float | None) -> float:
-    """How long to wait for a busy ledger: the argument, else NETRETAIN_WAIT, else 10 seconds."""
+def wait_seconds(given: float | None, *, writer: bool = False) -> float:
+    """How long to wait for a busy ledger: the argument, else NETRETAIN_WAIT, else 10 seconds for
+    a reader and 10 minutes for a writer."""
     if given is not None:
         seconds: float | str = given
     else:
-        seconds = os.environ.get("NETRETAIN_WAIT") or DEFAULT_WAIT
+        seconds = os.environ.get("NETRETAIN_WAIT") or (WRITER_WAIT if writer else DEFAULT_WAIT)
     try:
         value = float(seconds)
     except ValueError:
@@ -82,7 +86,7 @@ def open_store(
             memory_limit=limit,
             read_only=read_only,
             create=create,
-            wait=wait_seconds(wait),
+            wait=wait_seconds(wait, writer=not read_only),
         )
     if name == "spark":
         try:
