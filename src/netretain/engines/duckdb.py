@@ -45,6 +45,7 @@ class DuckDBStore:
         self.committed = False  # whether a transaction of this store has committed
         self._lock: opening.WriterLock | None = None
         self.con = self._open(wait, create)
+        self._quiet()
         self._in_transaction = False
         if memory_limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
             self.set_memory_limit(memory_limit)
@@ -57,7 +58,13 @@ class DuckDBStore:
         other.path, other.read_only, other.committed = self.path, self.read_only, False
         other._lock, other._in_transaction = None, False
         other.con = ibis.duckdb.from_connection(self.raw.cursor())
+        other._quiet()
         return other
+
+    def _quiet(self) -> None:
+        """DuckDB prints its own progress bar on long statements: never to a user's terminal or
+        pipe (a face shows progress through `watching`)."""
+        self.raw.execute("SET enable_progress_bar_print = false")
 
     def _open(self, wait: float, create: bool) -> ibis.BaseBackend:
         if self.path == ":memory:":
