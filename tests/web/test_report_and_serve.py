@@ -11,7 +11,17 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from tests.web.conftest import CLEAN_ENV, Demo, Watched, cli_json, copy_ledger, free_port, shot
+from tests.web.conftest import (
+    CLEAN_ENV,
+    Demo,
+    Served,
+    Watched,
+    cli_json,
+    copy_ledger,
+    free_port,
+    get_json,
+    shot,
+)
 
 SCRIPT = Path(sys.executable).parent / "netretain"
 
@@ -71,3 +81,18 @@ def test_serve_answers_and_never_prints_the_key(demo: Demo, tmp_path: Path, host
         output, _ = server.communicate(timeout=30)
     assert key not in output.decode()
     assert "uploads on" in output.decode()
+
+
+def test_a_cli_ingest_beside_the_server_says_to_upload_through_it(
+    writable: Served, demo: Demo
+) -> None:
+    script = Path(sys.executable).parent / "netretain"
+    argv = [str(script), "ingest", "--db", str(writable.settings.db)]
+    argv += ["--invoice-lines", str(demo.data / "invoice_lines.csv")]
+    # bounded, not timed: a command that waited for the server would end here as a failure
+    result = subprocess.run(argv, capture_output=True, text=True, env=CLEAN_ENV, timeout=120)
+    assert result.returncode == 1, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "held by a dashboard server" in message and "POST /api/v1/ingest" in message
+    assert "Traceback" not in result.stderr
+    assert get_json(writable, "/api/v1/report")["as_of"]  # the server still answers

@@ -65,6 +65,7 @@ def open_store(
     read_only: bool = False,
     create: bool = True,
     wait: float | None = None,
+    holder: str = "",
 ) -> Store:
     """Open the ledger store of an engine; raises EngineError saying how to install or start it.
 
@@ -72,7 +73,8 @@ def open_store(
 
     duckdb: one file at `db` (in memory when None), using at most `memory_limit` (e.g. "3GB");
     `read_only` for a command that only reads (several may read at once, one may write), `create`
-    to make the file when it does not exist, `wait` seconds for another process to let go of it.
+    to make the file when it does not exist, `wait` seconds for another process to let go of it,
+    `holder` what holds it for writing ("serve": a dashboard server, which others do not wait for).
     spark: Parquet under `warehouse` (default ./netretain-warehouse) via a session on
     `spark_master`. postgres: tables in `schema` of the database at `postgres_url`.
     """
@@ -87,6 +89,7 @@ def open_store(
             read_only=read_only,
             create=create,
             wait=wait_seconds(wait, writer=not read_only),
+            holder=holder,
         )
     if name == "spark":
         try:

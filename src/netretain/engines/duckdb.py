@@ -39,11 +39,13 @@ class DuckDBStore:
         memory_limit: str | None = None,
         wait: float = DEFAULT_WAIT,
         create: bool = True,
+        holder: str = "",
     ):
         self.path = str(path)
         self.read_only = read_only
         self.committed = False  # whether a transaction of this store has committed
         self._lock: opening.WriterLock | None = None
+        self._holder = holder
         self.con = self._open(wait, create)
         self._quiet()
         self._in_transaction = False
@@ -78,7 +80,7 @@ class DuckDBStore:
         if self.read_only:
             opening.wait_for_writer(db, wait)
         else:
-            self._lock = opening.take_writer_lock(db, wait)
+            self._lock = opening.take_writer_lock(db, wait, self._holder)
         try:
             return opening.connect(db, self.read_only, wait, lambda: self._connect(db))
         except BaseException:

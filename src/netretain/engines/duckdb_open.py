@@ -45,17 +45,54 @@ class WriterLock:
             self.fd = -1
 
 
-def take_writer_lock(db: Path, wait: float) -> WriterLock:
-    """Become the ledger's only writer, waiting up to `wait` seconds for another writer."""
+SERVER = "serve"  # the holder a dashboard server writes into the lock file
+
+
+def take_writer_lock(db: Path, wait: float, holder: str = "") -> WriterLock:
+    """Become the ledger's only writer, waiting up to `wait` seconds for another writer (not for
+    a dashboard server, which holds the file for as long as it runs). `holder` names what holds
+    it, for the others' messages."""
     fd = os.open(lock_path(db), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        _retry(lambda: fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB), _lock_taken, wait)
+        _retry(lambda: _lock_unless_served(db, fd, fcntl.LOCK_EX), _lock_taken, wait)
     except _Timeout:
         os.close(fd)
         raise LedgerError(updating(db)) from None
+    except LedgerError:
+        os.close(fd)
+        raise
     os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()} {datetime.now().astimezone().isoformat()}\n".encode())
+    now = datetime.now().astimezone().isoformat()
+    os.write(fd, f"{os.getpid()} {now} {holder}".strip().encode() + b"\n")
     return WriterLock(fd)
+
+
+def _lock_unless_served(db: Path, fd: int, mode: int) -> None:
+    """Take the lock now, or fail at once when a dashboard server holds it (no use waiting)."""
+    try:
+        fcntl.lockf(fd, mode | fcntl.LOCK_NB)
+    except OSError:
+        if _holder(db) == SERVER:
+            raise LedgerError(served(db)) from None
+        raise
+
+
+def _holder(db: Path) -> str:
+    """What the lock file says holds the ledger ('' when it does not say)."""
+    try:
+        words = lock_path(db).read_text(encoding="utf-8").split()
+    except OSError:
+        return ""
+    return words[2] if len(words) > 2 else ""
+
+
+def served(db: Path) -> str:
+    """What to do when a dashboard server holds the ledger."""
+    pid = (lock_path(db).read_text(encoding="utf-8").split() or ["?"])[0]
+    return (
+        f"the ledger {db} is held by a dashboard server (process {pid}): upload files through it "
+        "(its Data page or POST /api/v1/ingest) and read it there, or stop the server first"
+    )
 
 
 def wait_for_writer(db: Path, wait: float) -> None:
@@ -65,7 +102,7 @@ def wait_for_writer(db: Path, wait: float) -> None:
         return
     fd = os.open(path, os.O_RDONLY)
     try:
-        _retry(lambda: fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB), _lock_taken, wait)
+        _retry(lambda: _lock_unless_served(db, fd, fcntl.LOCK_SH), _lock_taken, wait)
     except _Timeout:
         raise LedgerError(updating(db)) from None
     finally:

@@ -83,7 +83,9 @@ class Ledger:
     `Ledger(path)` opens the file for writing (one writer at a time); `read_only=True` shares it
     with other readers. A file that does not exist is created by the first ingest; anything else
     asked of it raises LedgerError. `wait` is how many seconds to wait while another process holds
-    the file (default NETRETAIN_WAIT, else 10). Close it (or use `with`) to let others write.
+    the file (default NETRETAIN_WAIT, else 10 for a reader, 600 for a writer). `holder="serve"`
+    marks a dashboard server, which other processes do not wait for. Close it (or use `with`) to
+    let others write.
     """
 
     def __init__(
@@ -95,12 +97,16 @@ class Ledger:
         on_ingest: Sequence[hooks.IngestHook] = (),
         read_only: bool = False,
         wait: float | None = None,
+        holder: str = "",
     ):
         self.path = str(path)
         self._wait = wait
+        self._holder = holder
         self._store = store
         if store is None and (read_only or self.path == ":memory:" or Path(path).exists()):
-            self._store = open_store("duckdb", db=path, read_only=read_only, wait=wait)
+            self._store = open_store(
+                "duckdb", db=path, read_only=read_only, wait=wait, holder=holder
+            )
         meta = build.read_meta(self._store) if self._store is not None else {}
         self.currency = meta.get("currency", currency.upper())
         self.on_ingest = [*hooks.registered(), *on_ingest, checking.record_after_ingest]
@@ -121,7 +127,7 @@ class Ledger:
     def _created(self) -> Store:
         """The store, creating the ledger file on its first ingest."""
         if self._store is None:
-            self._store = open_store("duckdb", db=self.path, wait=self._wait)
+            self._store = open_store("duckdb", db=self.path, wait=self._wait, holder=self._holder)
         return self._store
 
     def close(self) -> None:

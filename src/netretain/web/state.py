@@ -47,7 +47,7 @@ class LedgerState:
 
     def open(self) -> None:
         """Open the ledger for writing once: this process now holds the file."""
-        self._writer = Ledger(self.settings.db)
+        self._writer = Ledger(self.settings.db, holder="serve")
 
     def read(self, key: Hashable, compute: Callable[[Ledger], Any]) -> Any:
         """`compute(ledger)` on a consistent snapshot, cached for this ledger version."""
