@@ -1,7 +1,6 @@
 """`netretain definitions list | show | diff`: definitions are data, so show the data."""
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -24,17 +23,7 @@ def list_(fmt: Format = FORMAT) -> None:
 
     Example: netretain definitions list
     """
-    rows: list[dict[str, Any]] = [
-        {
-            "name": d.name,
-            "version": d.version,
-            "method": d.method,
-            "window_months": d.window_months,
-            "sha256": d.sha256,
-            "description": d.description,
-        }
-        for d in presets()
-    ]
+    rows = [d.summary() for d in presets()]
     emit(
         rows,
         fmt,

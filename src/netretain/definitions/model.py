@@ -70,6 +70,17 @@ class Definition:
         """What every result carries to say which definition made it."""
         return {"name": self.name, "version": self.version, "sha256": self.sha256}
 
+    def summary(self) -> dict[str, Any]:
+        """One line of `definitions list`: who it is, its method and window, its hash."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "method": self.method,
+            "window_months": self.window_months,
+            "sha256": self.sha256,
+            "description": self.description,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Content plus the descriptive text, for `definitions show`."""
         return {**self.content(), "description": self.description, "source": self.source}

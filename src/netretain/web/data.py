@@ -161,17 +161,7 @@ def ingest(ledger: Ledger, files: Mapping[str, Path], strict: bool, replace: boo
 
 def definitions_list() -> list[dict[str, Any]]:
     """`netretain definitions list --format json`."""
-    return [
-        {
-            "name": d.name,
-            "version": d.version,
-            "method": d.method,
-            "window_months": d.window_months,
-            "sha256": d.sha256,
-            "description": d.description,
-        }
-        for d in presets()
-    ]
+    return [d.summary() for d in presets()]
 
 
 def definition_show(ref: str) -> dict[str, Any]:
