@@ -15,6 +15,7 @@ _ARG = re.compile("\u27e6([a-z_]+)\u27e7")
 LIBRARY_SPELLING = {
     "strict": "strict=True",
     "replace": "replace=True",
+    "by_amount": "by_amount=True",
     "customer_movements": "Ledger.customer_movements(movement='churn', start=..., end=...)",
     "ingest": "Ledger.ingest",
     "check": "Ledger.check()",

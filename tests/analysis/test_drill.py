@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from netretain.definitions import resolve
-from netretain.errors import UnsupportedError
+from netretain.errors import LedgerError, UnsupportedError
 
 FIGURES = {"churn": "churn_mrr", "contraction": "contraction_mrr", "expansion": "expansion_mrr"}
 
@@ -60,3 +60,8 @@ def test_a_customer_page_is_searched_sorted_and_cut_in_the_engine(tiny):
     assert ([r["customer_id"] for r in found["rows"]], found["total"]) == (["C"], 1)
     churned = tiny.customer_page(month="2024-07", movement="churn", sort="churn", descending=True)
     assert [(r["customer_id"], r["churn"]) for r in churned["rows"]] == [("B", Decimal("200.00"))]
+
+
+def test_sorting_by_amount_without_a_movement_is_refused_not_ignored(tiny):
+    with pytest.raises(LedgerError, match="needs a movement"):
+        tiny.customer_rows(by_amount=True)

@@ -141,11 +141,16 @@ def customer_months(
         t = t.filter(t.month_index >= first)
     if last is not None:
         t = t.filter(t.month_index <= last)
+    if by_amount and movement is None:
+        raise LedgerError(
+            f"sorting by amount ({arg('by_amount')}) needs a {arg('movement')}: "
+            "the amount of which movement?"
+        )
     if movement is not None:
         if movement not in MOVEMENTS:
             raise LedgerError(f"unknown movement {movement!r}; use one of {', '.join(MOVEMENTS)}")
         t = t.filter(t[movement] > 0)
-    if by_amount and movement is not None:
+    if by_amount:
         return t.order_by([t[movement].desc(), "customer_id", "month_index"])
     return t.order_by(["customer_id", "month_index"])
 

@@ -134,6 +134,7 @@ FLAGS = {
     "encoding": "--encoding",
     "customer_movements": "netretain customers --movement churn --from ... --to ...",
     "ingest": "netretain ingest",
+    "by_amount": "--sort amount",
     "wait": "--wait",
     "check": "netretain check",
     "rebuild": "netretain rebuild",

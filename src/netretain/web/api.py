@@ -176,8 +176,6 @@ def customers(
     fmt: Fmt = FORMAT,
 ) -> Response:
     """Customer-months with MRR and movements: the customers behind a figure."""
-    if sort == "amount" and not movement:
-        raise BadParameter("sort=amount needs movement (the amount of which movement?)")
     filters = dict(
         customer_id=customer,
         movement=movement,
