@@ -11,6 +11,7 @@ from netretain.cli import (
     demo_cmd,
     info_cmd,
     maintenance_cmd,
+    playbooks_cmd,
     predict_cmd,
     serve_cmd,
 )
@@ -29,6 +30,7 @@ demo_cmd.register(app)
 analysis_cmd.register(app)
 serve_cmd.register(app)
 predict_cmd.register(app)
+playbooks_cmd.register(app)
 info_cmd.register(app)
 maintenance_cmd.register(app)
 

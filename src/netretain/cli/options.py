@@ -108,7 +108,7 @@ LEDGER_OPTIONS = {
     "wait": (float | None, WAIT),
 }
 # Commands that write the ledger (ingest, rebuild; demo opens its own); every other one reads.
-WRITERS = frozenset({"ingest", "rebuild"})
+WRITERS = frozenset({"ingest", "rebuild", "train"})
 CREATORS = frozenset({"ingest"})
 
 

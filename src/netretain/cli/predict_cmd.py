@@ -3,12 +3,14 @@
 Each parses options, calls one `Ledger` method and prints it (docs/prediction.md shows outputs).
 """
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from netretain.cli import options as opt
-from netretain.cli.render import Format, console, emit, table
+from netretain.cli.playbooks_cmd import CSV_FILE, export_csv, model_line
+from netretain.cli.render import Format, console, emit, notes, table
 from netretain.ledger import Ledger
 
 HORIZON = typer.Option(
@@ -33,7 +35,7 @@ def backtest(
 
     Example: netretain backtest --db acme.duckdb --cut 2025-04 --format json
     """
-    result = ledger.backtest(cut, horizon=horizon, shuffle_labels=shuffle_labels)
+    result = ledger.backtest(cut, horizon=horizon, shuffle_labels=shuffle_labels).to_dict()
     title = f"backtest from {result['cut']}, {horizon}-month horizon"
 
     def show() -> None:
@@ -47,6 +49,7 @@ def risk(
     everyone: bool = typer.Option(False, "--all", help="Every paying account, not the top."),
     top: int = typer.Option(20, "--top", help="How many accounts to list."),
     horizon: int = HORIZON,
+    csv_file: Path = CSV_FILE,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
@@ -56,7 +59,9 @@ def risk(
     `--format csv` is shaped for a CRM import: account_id, owner, score, reason.
     Example: netretain risk --db acme.duckdb --as-of 2025-06 --all --format csv
     """
-    result = ledger.risk(as_of, horizon=horizon, top=None if everyone else top)
+    record = ledger.risk(as_of, horizon=horizon, top=None if everyone else top)
+    result = record.to_dict()
+    notes(record.warnings)
 
     def crm() -> list[dict[str, Any]]:
         return [
@@ -74,7 +79,10 @@ def risk(
         rows = [{**a, "reason": "; ".join(a["drivers"])} for a in result["accounts"]]
         title = f"MRR at risk as of {result['as_of']} ({result['currency']})"
         console.print(table(rows, title=title, columns=RISK))
+        console.print(model_line(result["model"]))
 
+    if csv_file is not None:
+        export_csv(csv_file, crm(), CRM)
     emit(result, fmt, rows=crm, columns=CRM, show=show)
 
 

@@ -637,17 +637,41 @@ class Ledger:
         first, last = self._span(start, end)
         return predict.features(self, first, last)
 
-    def backtest(self, cut: str | None = None, **options: Any) -> dict[str, Any]:
+    def backtest(self, cut: str | None = None, **options: Any) -> Any:
         """Time-split backtest of the risk models (see docs/prediction.md)."""
         from netretain.ledger import predict
 
         return predict.backtest(self, cut, **options)
 
-    def risk(self, as_of: str | None = None, **options: Any) -> dict[str, Any]:
+    def risk(self, as_of: str | None = None, **options: Any) -> Any:
         """Accounts ranked by expected MRR at risk, with probabilities and drivers."""
         from netretain.ledger import predict
 
         return predict.risk(self, as_of, **options)
+
+    def expansion(self, as_of: str | None = None, **options: Any) -> Any:
+        """Accounts ranked by expected expansion uplift, with probabilities and drivers."""
+        from netretain.ledger import predict
+
+        return predict.expansion(self, as_of, **options)
+
+    def growth_drivers(self, as_of: str | None = None, **options: Any) -> Any:
+        """Features that tell accounts that expanded from those that shrank, with intervals."""
+        from netretain.ledger import predict
+
+        return predict.growth_drivers(self, as_of, **options)
+
+    def train(self, until: str | None = None, **options: Any) -> Any:
+        """Fit and save the risk models on data up to `until` (see ledger.models)."""
+        from netretain.ledger import models
+
+        return models.train(self, until, **options)
+
+    def saved_models(self) -> list[dict[str, Any]]:
+        """Every saved risk model, newest first, and whether it describes the ledger as it is."""
+        from netretain.ledger import models
+
+        return models.listing(self)
 
 
 __all__ = ["Ledger"]

@@ -3,6 +3,7 @@ score the models in `netretain.predict` on it. `Ledger` delegates its prediction
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,9 +11,13 @@ import pandas as pd
 
 from netretain.core.arith import month_label
 from netretain.core.results import money
+from netretain.errors import arg
+from netretain.ledger import models as saved_models
 from netretain.predict import backtest as bt
+from netretain.predict import drivers as gd
 from netretain.predict.features import HORIZON, TARGETS, FeatureInputs, feature_table
-from netretain.predict.models import RiskModel
+from netretain.predict.models import ModelError, RiskModel
+from netretain.predict.results import Prediction
 from netretain.store import input_table
 
 if TYPE_CHECKING:
@@ -50,12 +55,12 @@ def features(
 
 def backtest(
     ledger: Ledger, cut: str | None = None, *, horizon: int = HORIZON, shuffle_labels: bool = False
-) -> dict[str, Any]:
+) -> Prediction:
     """Both models on every target, fitted before the cut month and scored from it on."""
     frame = features(ledger, horizon=horizon)
     cut_index = None if cut is None else ledger.month(cut)
     result = bt.backtest(frame, cut=cut_index, horizon=horizon, shuffle_labels=shuffle_labels)
-    return {"currency": ledger.currency, **result}
+    return _stamped(ledger, month_label(ledger.sources.horizon), result, ())
 
 
 def risk(
@@ -65,47 +70,137 @@ def risk(
     horizon: int = HORIZON,
     top: int | None = 20,
     drivers: int = 3,
-) -> dict[str, Any]:
+) -> Prediction:
     """Accounts paying at `as_of`, ranked by expected MRR at risk (P(churn) x MRR), with the
-    probabilities of each target and the churn score's drivers. Fitted on outcomes known by
+    probabilities of each target and the churn score's drivers. Scored by the latest saved model
+    trained until `as_of` or before (see ledger.models), else fitted now on outcomes known by
     `as_of` only (snapshots M with M + horizon <= as_of)."""
-    month = ledger.month(as_of)
-    frame = features(ledger, last=month, horizon=horizon)
-    train = frame[frame["month_index"] + horizon <= month]
-    now = frame[frame["month_index"] == month].reset_index(drop=True)
-    fitted = {t: RiskModel(t).fit(train) for t in TARGETS}
+    s = scoring(ledger, as_of, horizon)
+    month, now, fitted, about, notes = s.month, s.now, s.fitted, s.about, s.notes
     probs = {t: m.predict_proba(now) for t, m in fitted.items()}
     at_risk = np.rint(probs["churn"] * now["mrr_cents"].to_numpy(dtype=float)).astype("int64")
     order = np.argsort(-at_risk, kind="stable")
     shown = order if top is None else order[:top]
     picked = now.iloc[shown]
     reasons = fitted["churn"].explain(picked, drivers)
-    owners = picked["attr_owner"].tolist() if "attr_owner" in picked.columns else None
+    owners = _owners(picked)
     accounts = []
     for n, i in enumerate(shown):
         accounts.append(
             {
                 "customer_id": now.at[i, "customer_id"],
-                "owner": None if owners is None else _text(owners[n]),
+                "owner": owners[n],
                 "mrr": money(int(now.at[i, "mrr_cents"])),
                 "expected_mrr_at_risk": money(int(at_risk[i])),
                 **{f"{t}_probability": float(probs[t][i]) for t in TARGETS},
                 "drivers": [d.text for d in reasons[n]],
             }
         )
-    model = fitted["churn"]
-    return {
-        "as_of": month_label(month),
-        "currency": ledger.currency,
+    content = {"horizon_months": horizon, "model": _about(fitted["churn"], about)}
+    return _stamped(ledger, month_label(month), {**content, "accounts": accounts}, notes)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """What a playbook scores: the month, the feature frame up to it, the accounts paying then,
+    the models (saved or fitted now), what those models are, and notes on them."""
+
+    month: int
+    frame: pd.DataFrame
+    now: pd.DataFrame
+    fitted: dict[str, RiskModel]
+    about: dict[str, Any]
+    notes: tuple[str, ...]
+
+
+def scoring(ledger: Ledger, as_of: str | None, horizon: int) -> Scoring:
+    """The models and accounts for a playbook at `as_of` (default: the ledger's as-of month)."""
+    month = ledger.month(as_of)
+    frame = features(ledger, last=month, horizon=horizon)
+    now = frame[frame["month_index"] == month].reset_index(drop=True)
+    fitted, about, notes = saved_models.models_for(ledger, month, horizon, frame)
+    return Scoring(month, frame, now, fitted, about, (*ledger.warnings(month), *notes))
+
+
+def expansion(
+    ledger: Ledger,
+    as_of: str | None = None,
+    *,
+    horizon: int = HORIZON,
+    top: int | None = 20,
+    drivers: int = 3,
+) -> Prediction:
+    """Accounts paying at `as_of` ranked by expected uplift = P(expansion) x the expansion an
+    account of its MRR can expect (MRR x the median expansion, as a share of MRR, of accounts
+    that expanded within the horizon before), each with the expansion score's drivers."""
+    s = scoring(ledger, as_of, horizon)
+    share, seen = expansion_share(s.frame, s.month, horizon)
+    p = s.fitted["expansion"].predict_proba(s.now)
+    mrr = s.now["mrr_cents"].to_numpy(dtype=float)
+    expected = np.rint(mrr * share).astype("int64")
+    uplift = np.rint(p * mrr * share).astype("int64")
+    order = np.argsort(-uplift, kind="stable")
+    shown = order if top is None else order[:top]
+    picked = s.now.iloc[shown]
+    reasons = s.fitted["expansion"].explain(picked, drivers)
+    owners = _owners(picked)
+    accounts = [
+        {
+            "customer_id": s.now.at[i, "customer_id"],
+            "owner": owners[n],
+            "mrr": money(int(mrr[i])),
+            "expansion_probability": float(p[i]),
+            "expected_expansion": money(int(expected[i])),
+            "expected_uplift": money(int(uplift[i])),
+            "drivers": [d.text for d in reasons[n]],
+        }
+        for n, i in enumerate(shown)
+    ]
+    content = {
         "horizon_months": horizon,
-        "model": {
-            "name": model.name,
-            "calibration": model.calibration,
-            "train_months": _span(*model.train_months_),
-            "calibration_months": _span(*model.calibration_months_),
-        },
+        "model": _about(s.fitted["expansion"], s.about),
+        "expansion_size": {"median_share_of_mrr": share, "expansions_seen": seen},
         "accounts": accounts,
     }
+    return _stamped(ledger, month_label(s.month), content, s.notes)
+
+
+def expansion_share(frame: pd.DataFrame, month: int, horizon: int) -> tuple[float, int]:
+    """The median expansion within the horizon as a share of MRR, over the snapshots before
+    `month` whose accounts expanded (outcome known by `month`), and how many there were."""
+    known = frame[(frame["month_index"] + horizon <= month) & (frame["label_expansion"] == 1)]
+    if known.empty:
+        return 0.0, 0
+    share = known["moved_expansion"].astype(float) / known["mrr_cents"].astype(float)
+    return float(share.median()), len(known)
+
+
+def _about(model: RiskModel, about: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **about,
+        "name": model.name,
+        "calibration": model.calibration,
+        "train_months": _span(*model.train_months_),
+        "calibration_months": _span(*model.calibration_months_),
+    }
+
+
+def _owners(rows: pd.DataFrame) -> list[str | None]:
+    if "attr_owner" not in rows.columns:
+        return [None] * len(rows)
+    return [_text(v) for v in rows["attr_owner"].tolist()]
+
+
+def _stamped(
+    ledger: Ledger, as_of: str | None, content: dict[str, Any], notes: tuple[str, ...]
+) -> Prediction:
+    return Prediction(
+        as_of=as_of,
+        definition=saved_models.definition_stamp(),
+        currency=ledger.currency,
+        content=content,
+        warnings=notes,
+    )
 
 
 def _span(first: int, last: int) -> dict[str, str]:
@@ -114,3 +209,42 @@ def _span(first: int, last: int) -> dict[str, str]:
 
 def _text(value: Any) -> str | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def growth_drivers(
+    ledger: Ledger, as_of: str | None = None, *, horizon: int = HORIZON
+) -> Prediction:
+    """Which features tell accounts that then expanded from those that contracted or churned:
+    effect sizes with 95% intervals (see predict.drivers), for the accounts paying at the
+    snapshot month (default: the latest whose outcome over the horizon is known)."""
+    last = ledger.sources.horizon
+    month = last - horizon if as_of is None else ledger.month(as_of)
+    if month + horizon > last:
+        raise ModelError(
+            f"the outcome of {month_label(month)} is not known yet: give {arg('as_of')} "
+            f"{month_label(last - horizon)} or earlier"
+        )
+    table = feature_table(feature_inputs(ledger), month, month, horizon=horizon)
+    table = gd.outcomes(table)
+    numeric, categorical = gd.feature_names(table)
+    store = ledger.store
+    totals = {
+        r["outcome"]: int(r["accounts"])
+        for r in store.to_arrow(gd.outcome_counts(table)).to_pylist()
+    }
+    numbers = gd.numbers(store.to_arrow(gd.number_moments(table, numeric)).to_pylist(), numeric)
+    categories = gd.ranked(
+        [
+            row
+            for c in categorical
+            for row in gd.levels(c, store.to_arrow(gd.level_counts(table, c)).to_pylist(), totals)
+        ]
+    )
+    content = {
+        "horizon_months": horizon,
+        "outcome_months": _span(month + 1, month + horizon),
+        "accounts": {g: totals.get(g, 0) for g in ("expanded", "shrank", "steady")},
+        "numbers": numbers,
+        "categories": categories,
+    }
+    return _stamped(ledger, month_label(month), content, ())

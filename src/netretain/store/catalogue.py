@@ -47,6 +47,24 @@ META = MappingProxyType({"key": "string", "value": "string"})
 CHECKSUMS = MappingProxyType(
     {"table_name": "string", "rows": "int64", "checksum": "int64", "at": "string"}
 )
+# Saved risk models (issue 12): one row per `netretain train`, the fitted models as JSON text
+# (LightGBM's model text and the calibrators' parameters, no pickle), with what they were fitted on.
+MODELS = MappingProxyType(
+    {
+        "model_id": "int64",
+        "created_at": "string",
+        "until": "string",
+        "horizon_months": "int64",
+        "train_from": "string",
+        "train_to": "string",
+        "features": "string",
+        "definition": "string",
+        "ledger_version": "string",
+        "libraries": "string",
+        "metrics": "string",
+        "models": "string",
+    }
+)
 # Bookkeeping tables every ledger has from its first ingest on.
 RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})
 # Derived tables, rebuilt from the inputs after every ingest that changes them.

@@ -1,0 +1,26 @@
+"""Result records of the prediction commands, stamped like every other result.
+
+Their bodies vary by command (a backtest's models, a risk list's accounts...), so a `Prediction`
+carries its body as a dict after the stamp: `as_of`, `definition`, `currency`, body, `warnings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netretain.core.results import Stamped, jsonable
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prediction(Stamped):
+    """A prediction command's result: what it is as of, its stamp, its fields, its warnings."""
+
+    as_of: str | None
+    content: dict[str, Any] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        return {k: jsonable(v) for k, v in self.content.items()}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
