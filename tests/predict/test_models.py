@@ -106,6 +106,8 @@ def test_fit_returns_self_and_is_reproducible(data) -> None:
         ("contractions", 2, "2 past contractions"),
         ("attr_segment", "SMB", "segment is SMB"),
         ("mrr_change_3m", -123456, "MRR down 1,235 over 3 months"),
+        ("months_since_last_movement", 0, "MRR changed this month"),
+        ("months_since_last_movement", 4, "no change in MRR for 4 months"),
     ],
 )
 def test_drivers_read_as_words(feature: str, value: object, text: str) -> None:

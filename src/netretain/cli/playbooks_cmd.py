@@ -11,6 +11,7 @@ import typer
 from netretain.cli import options as opt
 from netretain.cli.render import Format, console, emit, notes, table, write_csv
 from netretain.ledger import Ledger
+from netretain.predict.results import crm_rows
 
 HORIZON = typer.Option(
     3, "--horizon", help="Months ahead a churn, contraction or expansion counts."
@@ -100,16 +101,7 @@ def expansion(
     notes(record.warnings)
 
     def crm() -> list[dict[str, Any]]:
-        return [
-            {
-                "account_id": a["customer_id"],
-                "owner": a["owner"],
-                "score": round(a["expansion_probability"], 4),
-                "expected_uplift": a["expected_uplift"],
-                "reason": "; ".join(a["drivers"]),
-            }
-            for a in result["accounts"]
-        ]
+        return crm_rows(result, "expansion")
 
     def show() -> None:
         rows = [{**a, "reason": "; ".join(a["drivers"])} for a in result["accounts"]]

@@ -12,6 +12,7 @@ from netretain.cli import options as opt
 from netretain.cli.playbooks_cmd import CSV_FILE, export_csv, model_line
 from netretain.cli.render import Format, console, emit, notes, table
 from netretain.ledger import Ledger
+from netretain.predict.results import crm_rows
 
 HORIZON = typer.Option(
     3, "--horizon", help="Months ahead a churn, contraction or expansion counts."
@@ -64,16 +65,7 @@ def risk(
     notes(record.warnings)
 
     def crm() -> list[dict[str, Any]]:
-        return [
-            {
-                "account_id": a["customer_id"],
-                "owner": a.get("owner"),
-                "score": round(a["churn_probability"], 4),
-                "expected_mrr_at_risk": a["expected_mrr_at_risk"],
-                "reason": "; ".join(a["drivers"]),
-            }
-            for a in result["accounts"]
-        ]
+        return crm_rows(result, "risk")
 
     def show() -> None:
         rows = [{**a, "reason": "; ".join(a["drivers"])} for a in result["accounts"]]

@@ -59,6 +59,8 @@ def _plain(feature: str, value: Any) -> str:
     if feature == "billing_interval_months":
         return f"billed {INTERVALS.get(int(value), f'every {_months(int(value))}')}"
     if feature == "months_since_last_movement":
+        if int(value) == 0:
+            return "MRR changed this month"
         return f"no change in MRR for {_months(int(value))}"
     if feature in COUNTS:
         n = int(value)

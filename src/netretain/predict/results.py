@@ -24,3 +24,28 @@ class Prediction(Stamped):
 
     def __getitem__(self, key: str) -> Any:
         return self.to_dict()[key]
+
+
+CRM_SCORES = {
+    "risk": ("churn_probability", "expected_mrr_at_risk"),
+    "expansion": (
+        "expansion_probability",
+        "expected_uplift",
+    ),
+}
+
+
+def crm_rows(result: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """A risk or expansion list's accounts shaped for a CRM import: account_id, owner, score
+    (the probability, 4 decimals), the expected amount, and the drivers as one reason."""
+    score, amount = CRM_SCORES[kind]
+    return [
+        {
+            "account_id": a["customer_id"],
+            "owner": a.get("owner"),
+            "score": round(a[score], 4),
+            amount: a[amount],
+            "reason": "; ".join(a["drivers"]),
+        }
+        for a in result["accounts"]
+    ]

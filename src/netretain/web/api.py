@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from netretain.predict.results import crm_rows
 from netretain.web import data, uploads
 from netretain.web.errors import BadParameter, NotFound, TooLarge
 from netretain.web.respond import respond
@@ -223,6 +224,31 @@ def compare(
 ):
     """The same month under several definitions, side by side (`netretain compare`)."""
     return read(request, data.compare, tuple(definition), as_of)
+
+
+@router.get("/risk")
+def risk(
+    request: Request,
+    as_of: str | None = AS_OF,
+    top: int = Query(20, ge=0, description="How many accounts; 0 lists every paying account."),
+    fmt: Fmt = FORMAT,
+) -> Response:
+    """Accounts ranked by expected MRR at risk, with drivers (`netretain risk`); CSV: shaped
+    for a CRM import, like `netretain risk --csv`."""
+    result = read(request, data.risk, as_of, top or None)
+    return respond(result, fmt, rows=crm_rows(result, "risk"), name="risk")
+
+
+@router.get("/expansion")
+def expansion(
+    request: Request,
+    as_of: str | None = AS_OF,
+    top: int = Query(20, ge=0, description="How many accounts; 0 lists every paying account."),
+    fmt: Fmt = FORMAT,
+) -> Response:
+    """Expansion candidates ranked by expected uplift (`netretain expansion`)."""
+    result = read(request, data.expansion, as_of, top or None)
+    return respond(result, fmt, rows=crm_rows(result, "expansion"), name="expansion")
 
 
 @router.get("/rejects")

@@ -173,3 +173,13 @@ def definition_show(ref: str) -> dict[str, Any]:
 def definitions_diff(a: str, b: str) -> list[dict[str, Any]]:
     """`netretain definitions diff A B --format json`."""
     return plain(diff_definitions(resolve(a), resolve(b)))
+
+
+def risk(ledger: Ledger, as_of: str | None, top: int | None) -> dict[str, Any]:
+    """`netretain risk --format json` (top accounts, or every one when top is None)."""
+    return plain(ledger.risk(as_of, top=top).to_dict())
+
+
+def expansion(ledger: Ledger, as_of: str | None, top: int | None) -> dict[str, Any]:
+    """`netretain expansion --format json`."""
+    return plain(ledger.expansion(as_of, top=top).to_dict())

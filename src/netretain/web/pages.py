@@ -191,6 +191,14 @@ def behind(
     return render(request, "behind.html", "overview", result=result, change=change, where=where)
 
 
+@router.get("/risk", response_class=HTMLResponse)
+def risk(request: Request, as_of: str | None = None):
+    """Accounts ranked by expected MRR at risk with their drivers, and expansion candidates."""
+    at_risk = read(request, data.risk, as_of, 20)
+    growth = read(request, data.expansion, as_of, 20)
+    return render(request, "risk.html", "risk", risk=at_risk, expansion=growth)
+
+
 @router.get("/definitions", response_class=HTMLResponse)
 def definitions(
     request: Request,

@@ -14,6 +14,7 @@ NAV = (
     ("cohorts", "/cohorts", "Cohorts"),
     ("segments", "/segments", "Segments"),
     ("customers", "/customers", "Customers"),
+    ("risk", "/risk", "Risk"),
     ("definitions", "/definitions", "Definitions"),
     ("data", "/data", "Data"),
 )
@@ -34,8 +35,21 @@ def show(key: str, value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else ("yes" if value else "")
     if isinstance(value, float):
-        ratio = key in {"ndr", "gdr", "value", "median", "top_quartile"} or key.endswith(
-            ("_rate", "retention", "_effect", "change", "weight_from", "weight_to", "_from", "_to")
+        ratio = (
+            key in {"ndr", "gdr", "value", "median", "top_quartile"}
+            or key.endswith(
+                (
+                    "_rate",
+                    "retention",
+                    "_effect",
+                    "change",
+                    "weight_from",
+                    "weight_to",
+                    "_from",
+                    "_to",
+                )
+            )
+            or key.endswith("_probability")
         )
         return pct(value) if ratio or key == "contribution" else money(value)
     if isinstance(value, dict):
