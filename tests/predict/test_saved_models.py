@@ -102,6 +102,17 @@ def test_a_model_from_another_ledger_version_is_flagged_not_silently_used(db: Pa
     assert listed[0]["current"] is False
 
 
+def test_train_on_a_sample_of_customers(db: Path) -> None:
+    whole = invoke_json("train", "--db", db, "--until", "2025-06", schema="train")
+    part = invoke_json("train", "--db", db, "--until", "2025-06", "--sample", "600", schema="train")
+    assert 300 < part["customers"] < 900 < whole["customers"]
+    again = invoke_json(
+        "train", "--db", db, "--until", "2025-06", "--sample", "600", schema="train"
+    )
+    assert again["customers"] == part["customers"]  # the same customers every time
+    assert invoke("train", "--db", db, "--sample", "0", code=1).stderr.count("--sample") == 1
+
+
 def test_train_needs_months_whose_outcome_is_known(db: Path) -> None:
     result = invoke("train", "--db", db, "--until", "2023-02", code=1)
     assert "outcome" in result.stderr or "labelled" in result.stderr

@@ -138,6 +138,7 @@ FLAGS = {
     "wait": "--wait",
     "check": "netretain check",
     "rebuild": "netretain rebuild",
+    "sample": "--sample",
 }
 INTERRUPTED = "interrupted; the ledger is unchanged"
 INTERRUPTED_AFTER = "interrupted after the ledger was updated; the update is complete"

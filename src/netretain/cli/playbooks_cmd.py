@@ -49,6 +49,9 @@ def train(
         None, "--until", help="Last month of data the models see (YYYY-MM); default: as-of."
     ),
     horizon: int = HORIZON,
+    sample: int = typer.Option(
+        None, "--sample", help="Fit on about this many customers (for a very large ledger)."
+    ),
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
@@ -57,7 +60,7 @@ def train(
 
     Example: netretain train --db acme.duckdb --until 2025-06
     """
-    record = ledger.train(until, horizon=horizon)
+    record = ledger.train(until, horizon=horizon, sample=sample)
     result = record.to_dict()
     notes(record.warnings)
 

@@ -7,6 +7,7 @@ silently. Nothing retrains on its own: retraining is `netretain train` again.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,18 +17,27 @@ from netretain.canonical import sha256_hex
 from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
 from netretain.definitions import default
+from netretain.errors import arg
 from netretain.predict import backtest as bt
 from netretain.predict import saved
 from netretain.predict.features import TARGETS
 from netretain.predict.models import ModelError, RiskModel, feature_columns
 from netretain.predict.results import Prediction
+from netretain.predict.uplift import expansion_size
 from netretain.store.catalogue import MODELS
 
 if TYPE_CHECKING:
     from netretain.ledger.ledger import Ledger
 
 TABLE = "models"
-JSON_COLUMNS = ("features", "definition", "ledger_version", "libraries", "metrics")
+JSON_COLUMNS = (
+    "features",
+    "definition",
+    "ledger_version",
+    "libraries",
+    "metrics",
+    "expansion_size",
+)
 
 
 def ledger_version(ledger: Ledger) -> dict[str, Any]:
@@ -43,13 +53,22 @@ def definition_stamp() -> dict[str, Any]:
     return default().stamp()
 
 
-def train(ledger: Ledger, until: str | None, *, horizon: int) -> Prediction:
+def train(
+    ledger: Ledger, until: str | None, *, horizon: int, sample: int | None = None
+) -> Prediction:
     """Fit the three risk models on data up to `until` (snapshots M with M + horizon <= until)
-    and save them with their window, features, stamps, library versions and backtest metrics."""
+    and save them with their window, features, stamps, library versions and backtest metrics.
+    `sample` fits on about that many customers (a large ledger's feature frame is large)."""
     from netretain.ledger import predict
 
     month = ledger.month(until)
-    frame = predict.features(ledger, last=month, horizon=horizon)
+    if sample is not None and sample < 1:
+        raise ModelError(f"{arg('sample')} must be a positive number of customers")
+    frame = (
+        predict.features(ledger, last=month, horizon=horizon)
+        if sample is None
+        else predict.sampled_features(ledger, month, horizon=horizon, customers=sample)
+    )
     rows = frame[frame["month_index"] + horizon <= month]
     if rows.empty:
         raise ModelError(f"no snapshot has its outcome known by {month_label(month)}")
@@ -67,11 +86,13 @@ def train(ledger: Ledger, until: str | None, *, horizon: int) -> Prediction:
         "horizon_months": horizon,
         "train_from": month_label(int(rows["month_index"].min())),
         "train_to": month_label(int(rows["month_index"].max())),
+        "customers": int(rows["customer_id"].nunique()),
         "features": feature_columns(rows),
         "definition": definition_stamp(),
         "ledger_version": ledger_version(ledger),
         "libraries": saved.libraries(),
         "metrics": metrics,
+        "expansion_size": expansion_size(rows, month, horizon),
     }
     _save(ledger, record, saved.dumps(fitted))
     return Prediction(
@@ -146,25 +167,17 @@ def latest(ledger: Ledger, month: int, horizon: int) -> tuple[dict[str, Any], di
     return about, fitted
 
 
-def models_for(
-    ledger: Ledger, month: int, horizon: int, frame: pd.DataFrame
-) -> tuple[dict[str, RiskModel], dict[str, Any], tuple[str, ...]]:
-    """The models that score month `month`: the latest saved one that fits (flagged when the
-    ledger has changed since), else fitted now on outcomes known by `month` (and said so)."""
+def saved_for(ledger: Ledger, month: int, horizon: int) -> Chosen | None:
+    """The latest saved model that may score month `month` (trained until it or before), with
+    notes when the ledger has changed since it was trained; None when there is none."""
     found = latest(ledger, month, horizon)
     if found is None:
-        rows = frame[frame["month_index"] + horizon <= month]
-        fitted = {t: RiskModel(t).fit(rows) for t in TARGETS}
-        note = (
-            f"no saved {horizon}-month model trained until {month_label(month)} or before: "
-            f"fitted now (save one with netretain train)"
-        )
-        return fitted, {"source": "fitted now", "id": None, "trained_until": None}, (note,)
+        return None
     about, fitted = found
     why = _drift(about, ledger_version(ledger), definition_stamp())
     notes = tuple(
         f"saved model {about['model_id']} (trained until {about['until']}) is not current: {w}; "
-        f"retrain with netretain train"
+        "retrain with netretain train"
         for w in why
     )
     info = {
@@ -173,4 +186,27 @@ def models_for(
         "trained_until": about["until"],
         "created_at": about["created_at"],
     }
-    return fitted, info, notes
+    return Chosen(fitted, info, notes, about.get("expansion_size") or {})
+
+
+def fitted_now(frame: pd.DataFrame, month: int, horizon: int) -> Chosen:
+    """Models fitted on the outcomes known by `month`, said to be so (nothing is saved)."""
+    rows = frame[frame["month_index"] + horizon <= month]
+    fitted = {t: RiskModel(t).fit(rows) for t in TARGETS}
+    note = (
+        f"no saved {horizon}-month model trained until {month_label(month)} or before: "
+        "fitted now (save one with netretain train)"
+    )
+    info = {"source": "fitted now", "id": None, "trained_until": None}
+    return Chosen(fitted, info, (note,), expansion_size(frame, month, horizon))
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The models that score a month, what they are, notes on them, and the expansion size
+    (median share of MRR) they expect."""
+
+    fitted: dict[str, RiskModel]
+    info: dict[str, Any]
+    notes: tuple[str, ...]
+    expansion_size: dict[str, Any]

@@ -102,24 +102,32 @@ def risk(
 
 @dataclass(frozen=True)
 class Scoring:
-    """What a playbook scores: the month, the feature frame up to it, the accounts paying then,
-    the models (saved or fitted now), what those models are, and notes on them."""
+    """What a playbook scores: the month, the accounts paying then (their features), the models
+    (saved or fitted now), what those models are, notes on them, and the expansion size."""
 
     month: int
-    frame: pd.DataFrame
     now: pd.DataFrame
     fitted: dict[str, RiskModel]
     about: dict[str, Any]
     notes: tuple[str, ...]
+    expansion_size: dict[str, Any]
 
 
 def scoring(ledger: Ledger, as_of: str | None, horizon: int) -> Scoring:
-    """The models and accounts for a playbook at `as_of` (default: the ledger's as-of month)."""
+    """The models and accounts for a playbook at `as_of` (default: the ledger's as-of month).
+
+    With a saved model only the month's features are computed; without one, every month's up to
+    `as_of`, to fit on (see ledger.models)."""
     month = ledger.month(as_of)
-    frame = features(ledger, last=month, horizon=horizon)
-    now = frame[frame["month_index"] == month].reset_index(drop=True)
-    fitted, about, notes = saved_models.models_for(ledger, month, horizon, frame)
-    return Scoring(month, frame, now, fitted, about, (*ledger.warnings(month), *notes))
+    chosen = saved_models.saved_for(ledger, month, horizon)
+    if chosen is None:
+        frame = features(ledger, last=month, horizon=horizon)
+        now = frame[frame["month_index"] == month].reset_index(drop=True)
+        chosen = saved_models.fitted_now(frame, month, horizon)
+    else:
+        now = features(ledger, month, month, horizon=horizon, with_labels=False)
+    notes = (*ledger.warnings(month), *chosen.notes)
+    return Scoring(month, now, chosen.fitted, chosen.info, notes, chosen.expansion_size)
 
 
 def expansion(
@@ -134,7 +142,7 @@ def expansion(
     account of its MRR can expect (MRR x the median expansion, as a share of MRR, of accounts
     that expanded within the horizon before), each with the expansion score's drivers."""
     s = scoring(ledger, as_of, horizon)
-    share, seen = expansion_share(s.frame, s.month, horizon)
+    share = float(s.expansion_size.get("median_share_of_mrr", 0.0))
     p = s.fitted["expansion"].predict_proba(s.now)
     mrr = s.now["mrr_cents"].to_numpy(dtype=float)
     expected = np.rint(mrr * share).astype("int64")
@@ -159,20 +167,10 @@ def expansion(
     content = {
         "horizon_months": horizon,
         "model": _about(s.fitted["expansion"], s.about),
-        "expansion_size": {"median_share_of_mrr": share, "expansions_seen": seen},
+        "expansion_size": s.expansion_size,
         "accounts": accounts,
     }
     return _stamped(ledger, month_label(s.month), content, s.notes)
-
-
-def expansion_share(frame: pd.DataFrame, month: int, horizon: int) -> tuple[float, int]:
-    """The median expansion within the horizon as a share of MRR, over the snapshots before
-    `month` whose accounts expanded (outcome known by `month`), and how many there were."""
-    known = frame[(frame["month_index"] + horizon <= month) & (frame["label_expansion"] == 1)]
-    if known.empty:
-        return 0.0, 0
-    share = known["moved_expansion"].astype(float) / known["mrr_cents"].astype(float)
-    return float(share.median()), len(known)
 
 
 def _about(model: RiskModel, about: dict[str, Any]) -> dict[str, Any]:
@@ -248,3 +246,19 @@ def growth_drivers(
         "categories": categories,
     }
     return _stamped(ledger, month_label(month), content, ())
+
+
+def sampled_features(ledger: Ledger, last: int, *, horizon: int, customers: int) -> pd.DataFrame:
+    """The feature frame up to month `last` for about `customers` customers, picked by a hash of
+    their id in the engine (the same ones every time on one engine): training on a very large
+    ledger without pulling every customer-month into memory."""
+    sources = ledger.sources
+    t = sources.customers
+    total = int(ledger.store.to_arrow(t.aggregate(n=t.count())).to_pylist()[0]["n"])
+    expr = feature_table(feature_inputs(ledger), sources.first_month, last, horizon=horizon)
+    if customers < total:
+        buckets = 1_000_000
+        keep = max(1, round(buckets * customers / total))
+        expr = expr.filter(expr.customer_id.hash().abs() % buckets < keep)
+    expr = expr.order_by(["month_index", "customer_id"])
+    return ledger.store.to_arrow(expr).to_pandas()

@@ -57,11 +57,13 @@ MODELS = MappingProxyType(
         "horizon_months": "int64",
         "train_from": "string",
         "train_to": "string",
+        "customers": "int64",
         "features": "string",
         "definition": "string",
         "ledger_version": "string",
         "libraries": "string",
         "metrics": "string",
+        "expansion_size": "string",
         "models": "string",
     }
 )
