@@ -1,0 +1,131 @@
+"""Account risk at benchmark size: features + scoring against the trend report, in one run.
+
+    python -m benchmarks.predict --size 1M      # writes the "Prediction" section of results.md
+
+On a copy of the benchmark ledger (`predict.duckdb` beside the dataset), `netretain train` saves
+models fitted on a sample of customers (timed, once), then each measurement runs `--repeat` times,
+alternating, in this process: the trend report (NDR, GDR and logo retention at every month:
+`Ledger.trend()`), and scoring at the last month with the saved model (`Ledger.risk(top=20)`: the
+month's features for every paying customer in the engine, three calibrated LightGBM scores each,
+drivers for the top 20) and the same for expansion. Target (issue 12): scoring within 2x the
+trend report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.data import ensure_dataset, parse_size
+from netretain import Ledger
+from netretain.ledger import predict
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+HEADING = "## Prediction"
+SAMPLE = 50_000
+
+
+def ledger_for(size: str, months: int) -> Path:
+    """The benchmark company's ledger for prediction, ingested once and kept beside its data."""
+    dataset, _ = ensure_dataset(parse_size(size), months=months)
+    db = dataset.directory / "predict.duckdb"
+    if not db.exists():
+        with Ledger(db) as ledger:
+            ledger.ingest(**dataset.paths)
+    return db
+
+
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def run(size: str, months: int, repeat: int, sample: int) -> dict[str, object]:
+    """Train once, then time trend, risk and expansion `repeat` times each (alternating)."""
+    db = ledger_for(size, months)
+    with Ledger(db) as ledger:
+        trained: dict[str, object] = {}
+        train_seconds = timed(
+            lambda: trained.update(ledger.train(None, horizon=3, sample=sample).to_dict())
+        )
+        times: dict[str, list[float]] = {"trend": [], "risk": [], "expansion": []}
+        for _ in range(repeat):
+            times["trend"].append(timed(lambda: ledger.trend()))
+            times["risk"].append(timed(lambda: ledger.risk(top=20)))
+            times["expansion"].append(timed(lambda: ledger.expansion(top=20)))
+        risk = ledger.risk(top=20).to_dict()
+        paying = len(predict.scoring(ledger, None, 3).now)
+    return {
+        "size": size,
+        "train_seconds": train_seconds,
+        "trained": trained,
+        "paying": paying,
+        "model": risk["model"],
+        "medians": {k: statistics.median(v) for k, v in times.items()},
+        "times": times,
+        "repeat": repeat,
+        "sample": sample,
+    }
+
+
+def section(r: dict) -> str:
+    """The results.md section."""
+    m = r["medians"]
+    trained = r["trained"]
+    lines = [
+        HEADING,
+        "",
+        f"`python -m benchmarks.predict --size {r['size']}` (issue 12): one process, the ledger "
+        f"warm; medians of {r['repeat']} alternating runs. Models saved first by "
+        f"`netretain train --sample {r['sample']}` (fitted on {trained['customers']:,} customers'"
+        f" snapshots {trained['train_from']}..{trained['train_to']}: "
+        f"{r['train_seconds']:.1f} s, once). Scoring uses that saved model: the as-of month's "
+        f"features for all {r['paying']:,} paying customers in the engine, three calibrated "
+        "LightGBM scores each, drivers for the top 20.",
+        "",
+        "| measurement | median | / trend report |",
+        "|---|---:|---:|",
+        f"| trend report (`Ledger.trend()`, every month) | {m['trend']:.2f} s | 1.00x |",
+        f"| risk list: features + scoring (`Ledger.risk(top=20)`) | {m['risk']:.2f} s | "
+        f"{m['risk'] / m['trend']:.2f}x |",
+        f"| expansion list: features + scoring (`Ledger.expansion(top=20)`) | "
+        f"{m['expansion']:.2f} s | {m['expansion'] / m['trend']:.2f}x |",
+        "",
+        f"Target: features + scoring within 2x the trend report: "
+        f"{'met' if m['risk'] <= 2 * m['trend'] else 'NOT met'} "
+        f"({m['risk'] / m['trend']:.2f}x).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write(text: str) -> None:
+    """Replace the Prediction section of results.md (or add it at the end)."""
+    current = RESULTS.read_text(encoding="utf-8")
+    head, found, rest = current.partition(HEADING)
+    tail = rest.partition("\n## ")
+    after = f"\n## {tail[2]}" if found and tail[1] else ""
+    RESULTS.write_text(head.rstrip() + "\n\n" + text + after, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.predict", description=__doc__)
+    parser.add_argument("--size", default="1M", help="customers: 10k, 100k or 1M")
+    parser.add_argument("--months", type=int, default=36)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sample", type=int, default=SAMPLE, help="customers to train on")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    result = run(args.size, args.months, args.repeat, args.sample)
+    text = section(result)
+    print(text)
+    print({k: [round(x, 2) for x in v] for k, v in result["times"].items()})
+    if not args.no_write:
+        write(text)
+
+
+if __name__ == "__main__":
+    main()
