@@ -3,9 +3,11 @@ score the models in `netretain.predict` on it. `Ledger` delegates its prediction
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -250,15 +252,25 @@ def growth_drivers(
 
 def sampled_features(ledger: Ledger, last: int, *, horizon: int, customers: int) -> pd.DataFrame:
     """The feature frame up to month `last` for about `customers` customers, picked by a hash of
-    their id in the engine (the same ones every time on one engine): training on a very large
-    ledger without pulling every customer-month into memory."""
-    sources = ledger.sources
+    their id in the engine (the same ones every time on one engine) before any feature is
+    computed: training on a very large ledger without every customer-month in memory."""
+    inputs = feature_inputs(ledger)
+    sources = inputs.sources
     t = sources.customers
     total = int(ledger.store.to_arrow(t.aggregate(n=t.count())).to_pylist()[0]["n"])
-    expr = feature_table(feature_inputs(ledger), sources.first_month, last, horizon=horizon)
     if customers < total:
         buckets = 1_000_000
         keep = max(1, round(buckets * customers / total))
-        expr = expr.filter(expr.customer_id.hash().abs() % buckets < keep)
+
+        def picked(table: ir.Table | None) -> ir.Table | None:
+            if table is None:
+                return None
+            return table.filter(table.customer_id.hash().abs() % buckets < keep)
+
+        sources = dataclasses.replace(
+            sources, customers=picked(sources.customers), movements=picked(sources.movements)
+        )
+        inputs = FeatureInputs(sources, picked(inputs.subscriptions), picked(inputs.invoice_lines))
+    expr = feature_table(inputs, sources.first_month, last, horizon=horizon)
     expr = expr.order_by(["month_index", "customer_id"])
     return ledger.store.to_arrow(expr).to_pandas()
