@@ -197,7 +197,7 @@ def fitted_now(frame: pd.DataFrame, month: int, horizon: int) -> Chosen:
         f"no saved {horizon}-month model trained until {month_label(month)} or before: "
         "fitted now (save one with netretain train)"
     )
-    info = {"source": "fitted now", "id": None, "trained_until": None}
+    info = {"source": "fitted now", "id": None, "trained_until": None, "created_at": None}
     return Chosen(fitted, info, (note,), expansion_size(frame, month, horizon))
 
 
