@@ -116,3 +116,50 @@ def test_train_on_a_sample_of_customers(db: Path) -> None:
 def test_train_needs_months_whose_outcome_is_known(db: Path) -> None:
     result = invoke("train", "--db", db, "--until", "2023-02", code=1)
     assert "outcome" in result.stderr or "labelled" in result.stderr
+
+
+def test_train_reads_nothing_after_until(tmp_path: Path) -> None:
+    """Drop or change every fact after --until (later invoice lines, subscriptions, FX rates and
+    customers; end dates past it unknown): the saved models are the same, tree for tree."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    full = generate_company(customers=900, months=30, seed=5).tables()
+    cutoff = dt.date(2024, 7, 1)  # the first day after --until 2024-06
+    lines, subs = full["invoice_lines"], full["subscriptions"]
+    late_end = pc.greater_equal(subs["end_date"], pa.scalar(cutoff))
+    cut = {
+        **full,
+        "invoice_lines": lines.filter(pc.less(lines["service_start"], pa.scalar(cutoff))),
+        "subscriptions": subs.filter(pc.less(subs["start_date"], pa.scalar(cutoff))),
+        "fx_rates": full["fx_rates"].filter(
+            pc.less(full["fx_rates"]["month"], pa.scalar(cutoff.isoformat()[:7]))
+        ),
+        "customers": full["customers"].filter(
+            pc.less(full["customers"]["signup_date"], pa.scalar(cutoff))
+        ),
+    }
+    cut_subs = cut["subscriptions"]
+    ends = pc.if_else(
+        pc.greater_equal(cut_subs["end_date"], pa.scalar(cutoff)),
+        pa.nulls(len(cut_subs), cut_subs["end_date"].type),
+        cut_subs["end_date"],
+    )
+    cut["subscriptions"] = cut_subs.set_column(
+        cut_subs.schema.get_field_index("end_date"), "end_date", ends
+    )
+    assert pc.sum(late_end).as_py() > 0
+    saved_models = []
+    for name, tables in (("full", full), ("cut", cut)):
+        with Ledger(tmp_path / f"{name}.duckdb") as ledger:
+            ledger.ingest_frames(**tables)
+            out = ledger.train("2024-06", horizon=3).to_dict()
+            saved_models.append(
+                (out["train_from"], out["train_to"], out["features"], out["metrics"])
+            )
+            saved_models.append(ledger.store.to_arrow(ledger.store.table("models")).to_pylist())
+    assert saved_models[0] == saved_models[2]
+    assert saved_models[1][0]["models"] == saved_models[3][0]["models"]
+    assert saved_models[1][0]["ledger_version"] != saved_models[3][0]["ledger_version"]
