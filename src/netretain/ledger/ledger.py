@@ -46,6 +46,7 @@ from netretain.ledger import build, hooks
 from netretain.ledger import check as checking
 from netretain.ledger.ingest import IngestResult, Step, ingest
 from netretain.ledger.run import run
+from netretain.predict.results import Prediction
 from netretain.store import Store, refused_table
 from netretain.store.catalogue import REJECTS
 
@@ -637,31 +638,31 @@ class Ledger:
         first, last = self._span(start, end)
         return predict.features(self, first, last)
 
-    def backtest(self, cut: str | None = None, **options: Any) -> Any:
+    def backtest(self, cut: str | None = None, **options: Any) -> Prediction:
         """Time-split backtest of the risk models (see docs/prediction.md)."""
         from netretain.ledger import predict
 
         return predict.backtest(self, cut, **options)
 
-    def risk(self, as_of: str | None = None, **options: Any) -> Any:
+    def risk(self, as_of: str | None = None, **options: Any) -> Prediction:
         """Accounts ranked by expected MRR at risk, with probabilities and drivers."""
         from netretain.ledger import predict
 
         return predict.risk(self, as_of, **options)
 
-    def expansion(self, as_of: str | None = None, **options: Any) -> Any:
+    def expansion(self, as_of: str | None = None, **options: Any) -> Prediction:
         """Accounts ranked by expected expansion uplift, with probabilities and drivers."""
         from netretain.ledger import predict
 
         return predict.expansion(self, as_of, **options)
 
-    def growth_drivers(self, as_of: str | None = None, **options: Any) -> Any:
+    def growth_drivers(self, as_of: str | None = None, **options: Any) -> Prediction:
         """Features that tell accounts that expanded from those that shrank, with intervals."""
         from netretain.ledger import predict
 
         return predict.growth_drivers(self, as_of, **options)
 
-    def train(self, until: str | None = None, **options: Any) -> Any:
+    def train(self, until: str | None = None, **options: Any) -> Prediction:
         """Fit and save the risk models on data up to `until` (see ledger.models)."""
         from netretain.ledger import models
 

@@ -22,9 +22,6 @@ class Prediction(Stamped):
     def body(self) -> dict[str, Any]:
         return {k: jsonable(v) for k, v in self.content.items()}
 
-    def __getitem__(self, key: str) -> Any:
-        return self.to_dict()[key]
-
 
 CRM_SCORES = {
     "risk": ("churn_probability", "expected_mrr_at_risk"),
