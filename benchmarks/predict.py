@@ -52,11 +52,17 @@ def run(size: str, months: int, repeat: int, sample: int) -> dict[str, object]:
         train_seconds = timed(
             lambda: trained.update(ledger.train(None, horizon=3, sample=sample).to_dict())
         )
-        times: dict[str, list[float]] = {"trend": [], "risk": [], "expansion": []}
-        for _ in range(repeat):
-            times["trend"].append(timed(lambda: ledger.trend()))
-            times["risk"].append(timed(lambda: ledger.risk(top=20)))
-            times["expansion"].append(timed(lambda: ledger.expansion(top=20)))
+        print(f"  train --sample {sample}: {train_seconds:.1f} s", flush=True)
+        calls = {
+            "trend": lambda: ledger.trend(),
+            "risk": lambda: ledger.risk(top=20),
+            "expansion": lambda: ledger.expansion(top=20),
+        }
+        times: dict[str, list[float]] = {name: [] for name in calls}
+        for index in range(repeat):
+            for name, call in calls.items():
+                times[name].append(timed(call))
+                print(f"  {name:10s} run {index + 1}: {times[name][-1]:.2f} s", flush=True)
         risk = ledger.risk(top=20).to_dict()
         paying = len(predict.scoring(ledger, None, 3).now)
     return {
