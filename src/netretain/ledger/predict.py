@@ -20,6 +20,7 @@ from netretain.predict import drivers as gd
 from netretain.predict.features import HORIZON, TARGETS, FeatureInputs, feature_table
 from netretain.predict.models import ModelError, RiskModel
 from netretain.predict.results import Prediction
+from netretain.predict.snapshot import mrr_snapshot, snapshot_table
 from netretain.store import input_table
 
 if TYPE_CHECKING:
@@ -79,11 +80,12 @@ def risk(
     `as_of` only (snapshots M with M + horizon <= as_of)."""
     s = scoring(ledger, as_of, horizon)
     month, now, fitted, about, notes = s.month, s.now, s.fitted, s.about, s.notes
-    probs = {t: m.predict_proba(now) for t, m in fitted.items()}
-    at_risk = np.rint(probs["churn"] * now["mrr_cents"].to_numpy(dtype=float)).astype("int64")
+    churn = fitted["churn"].predict_proba(now)
+    at_risk = np.rint(churn * now["mrr_cents"].to_numpy(dtype=float)).astype("int64")
     order = np.argsort(-at_risk, kind="stable")
     shown = order if top is None else order[:top]
     picked = now.iloc[shown]
+    probs = {t: m.predict_proba(picked) for t, m in fitted.items()}  # only the accounts shown
     reasons = fitted["churn"].explain(picked, drivers)
     owners = _owners(picked)
     accounts = []
@@ -94,7 +96,7 @@ def risk(
                 "owner": owners[n],
                 "mrr": money(int(now.at[i, "mrr_cents"])),
                 "expected_mrr_at_risk": money(int(at_risk[i])),
-                **{f"{t}_probability": float(probs[t][i]) for t in TARGETS},
+                **{f"{t}_probability": float(probs[t][n]) for t in TARGETS},
                 "drivers": [d.text for d in reasons[n]],
             }
         )
@@ -127,7 +129,7 @@ def scoring(ledger: Ledger, as_of: str | None, horizon: int) -> Scoring:
         now = frame[frame["month_index"] == month].reset_index(drop=True)
         chosen = saved_models.fitted_now(frame, month, horizon)
     else:
-        now = features(ledger, month, month, horizon=horizon, with_labels=False)
+        now = month_features(ledger, month)
     notes = (*ledger.warnings(month), *chosen.notes)
     return Scoring(month, now, chosen.fitted, chosen.info, notes, chosen.expansion_size)
 
@@ -273,4 +275,13 @@ def sampled_features(ledger: Ledger, last: int, *, horizon: int, customers: int)
         inputs = FeatureInputs(sources, picked(inputs.subscriptions), picked(inputs.invoice_lines))
     expr = feature_table(inputs, sources.first_month, last, horizon=horizon)
     expr = expr.order_by(["month_index", "customer_id"])
+    return ledger.store.to_arrow(expr).to_pandas()
+
+
+def month_features(ledger: Ledger, month: int) -> pd.DataFrame:
+    """The features of the customers paying at month `month` (no labels), for scoring: the
+    same frame as `features(ledger, month, month, with_labels=False)`, computed cheaper."""
+    inputs = feature_inputs(ledger)
+    base = ledger.store.temp("_snapshot_mrr", mrr_snapshot(inputs, month))
+    expr = snapshot_table(inputs, month, base).order_by(["month_index", "customer_id"])
     return ledger.store.to_arrow(expr).to_pandas()

@@ -164,13 +164,27 @@ class RiskModel(_Model):
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         self._check_fitted()
-        raw = np.asarray(self.booster_.predict(self._rows(frame), raw_score=True))
+        raw = np.asarray(self.booster_.predict(self._matrix(frame), raw_score=True))
         return _calibrated(self.calibrator_, raw)
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
         """LightGBM's own per-row feature contributions (log-odds; last column: the bias)."""
         self._check_fitted()
-        return np.asarray(self.booster_.predict(self._rows(frame), pred_contrib=True))
+        return np.asarray(self.booster_.predict(self._matrix(frame), pred_contrib=True))
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """The rows as the float matrix LightGBM reads (a category as its code among the fitted
+        levels, missing as NaN): what it makes of a DataFrame itself, without its slow path."""
+        rows = self._rows(frame)
+        out = np.empty(rows.shape, dtype=np.float64)
+        for j, c in enumerate(self.features_):
+            if c in self.levels_:
+                codes = rows[c].cat.codes.to_numpy().astype(np.float64)
+                codes[codes < 0] = np.nan
+                out[:, j] = codes
+            else:
+                out[:, j] = rows[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        return out
 
     def explain(self, frame: pd.DataFrame, top: int = 3) -> list[list[Driver]]:
         """The `top` features pushing each row's score up the most, in words."""
