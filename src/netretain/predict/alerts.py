@@ -136,6 +136,8 @@ def _movement_alert(
         drivers.append({"segment": str(name), "rate": float(rate[t]), "expected_rate": typical,
                         "excess_cents": float(excess)})  # fmt: skip
     drivers.sort(key=lambda d: -abs(d["excess_cents"]))
+    # the customers behind it: the largest movements in the segment that drove it most
+    rows = rows & (panel.groups == drivers[0]["segment"]) if drivers else rows
     top = np.argsort(-moves[move][:, t] * rows, kind="stable")[:TOP_CUSTOMERS]
     customers = [
         {"customer_id": str(panel.customers[i]), "segment": str(panel.groups[i]),
