@@ -75,7 +75,7 @@ def url(server: Receiver) -> str:
 
 def test_posts_json_with_a_slack_text(receiver: Receiver) -> None:
     outcome = post(url(receiver), RESULT)
-    assert outcome == {"delivered": True, "attempts": 1, "status": 200}
+    assert outcome == {"delivered": True, "attempts": 1, "status": 200, "error": None}
     body = receiver.bodies[0]
     assert body["alerts"] == RESULT["alerts"]
     assert "2024-11 churn_rate (SMB)" in body["text"]

@@ -78,7 +78,7 @@ def curves(
             projected = c["projected_survival"]
             out.append(
                 {
-                    **({by: c[by]} if by else {}),
+                    **({by: c["group"]} if by else {}),
                     "cohort": c["cohort"],
                     "customers": c["customers"],
                     "survivors": " ".join(str(s) for s in c["survivors"]),

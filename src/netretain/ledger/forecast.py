@@ -131,6 +131,7 @@ def _cohort_curve(
         survivors.append(int((at > 0).sum()))
         revenue.append(float(at.sum()))
     record: dict[str, Any] = {
+        "group": group if by is not None else None,
         "cohort": str(year),
         "customers": int(rows.sum()),
         "survivors": survivors,
@@ -138,8 +139,6 @@ def _cohort_curve(
         "model": None,
         "projected_survival": None,
     }
-    if by is not None:
-        record = {by: group, **record}
     if periods >= 1 and survivors[-1] > 0 and survivors[1] < survivors[0]:
         model = ShiftedBetaGeometric().fit(_monotone(survivors))
         record["model"] = {
@@ -167,6 +166,7 @@ def alerts(ledger: Ledger, since: str | None = None, by: str | None = None) -> d
         "since": None if start is None else month_label(start),
         "by": by,
         "alerts": [_alert(a, by) for a in found],
+        "webhook": None,
     }
 
 

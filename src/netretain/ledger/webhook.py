@@ -30,7 +30,8 @@ def text(result: dict[str, Any]) -> str:
 
 def post(url: str, result: dict[str, Any], *, budget: float = BUDGET) -> dict[str, Any]:
     """POST the alerts; returns {"delivered", "attempts", "status" or "error"}; never raises."""
-    body = json.dumps({"text": text(result), **result}, default=str).encode()
+    payload = {k: v for k, v in result.items() if k != "webhook"}
+    body = json.dumps({"text": text(result), **payload}, default=str).encode()
     deadline = time.monotonic() + budget
     wait, attempts, error = FIRST_WAIT, 0, ""
     while True:
@@ -41,10 +42,15 @@ def post(url: str, result: dict[str, Any], *, budget: float = BUDGET) -> dict[st
                 url, data=body, headers={"Content-Type": "application/json"}, method="POST"
             )
             with urllib.request.urlopen(request, timeout=max(left, 0.1)) as response:
-                return {"delivered": True, "attempts": attempts, "status": response.status}
+                return {
+                    "delivered": True,
+                    "attempts": attempts,
+                    "status": response.status,
+                    "error": None,
+                }
         except (urllib.error.URLError, OSError, ValueError) as exc:
             error = str(getattr(exc, "reason", exc))
         if time.monotonic() + wait >= deadline:
-            return {"delivered": False, "attempts": attempts, "error": error}
+            return {"delivered": False, "attempts": attempts, "status": None, "error": error}
         time.sleep(wait)
         wait *= 2
