@@ -34,7 +34,7 @@ class Receiver(HTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: Receiver
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         self.server.attempts += 1
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.server.attempts <= self.server.failures:
