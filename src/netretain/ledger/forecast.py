@@ -12,8 +12,15 @@ from netretain.core.arith import month_label
 from netretain.core.results import money
 from netretain.predict import alerts as alerting
 from netretain.predict import forecast as fc
+from netretain.predict.calibrate import track_record
 from netretain.predict.curves import ShiftedBetaGeometric
-from netretain.predict.forecast_backtest import backtest
+from netretain.predict.forecast_backtest import (
+    BACKTEST_PATHS,
+    FIRST_ORIGIN,
+    backtest,
+    history,
+    simulations,
+)
 from netretain.predict.panel import Panel, paying_months, retention
 
 if TYPE_CHECKING:
@@ -50,8 +57,14 @@ def forecast(
     (the top-level bounds are NDR's; `gdr` and `mrr` carry their own), and the backtest."""
     month = ledger.month(as_of)
     data = panel(ledger, default_by(ledger), month)
+    earlier = [data.first + o for o in range(FIRST_ORIGIN, month - data.first)]
+    sims = simulations(data, earlier, horizon=fc.HORIZON, paths=BACKTEST_PATHS, seed=seed)
+    adjust = track_record(sims, history(data), data.first, month)
     sim = fc.simulate(data, month, paths=paths, seed=seed)
-    figures = {name: sim.summary(name) for name in fc.FIGURES}
+    figures = {
+        name: [adjust[name].apply(row, h) for h, row in enumerate(sim.summary(name), start=1)]
+        for name in fc.FIGURES
+    }
     months = []
     for step in range(fc.HORIZON):
         ndr, gdr, mrr = (figures[name][step] for name in fc.FIGURES)
@@ -83,13 +96,19 @@ def forecast(
         },
         "months": months,
     }
-    result["backtest"] = forecast_backtest(data, seed) if with_backtest else None
+    result["calibration"] = {
+        name: {"stretch": [a.stretch_at.get(h, a.stretch) for h in range(1, fc.HORIZON + 1)]}
+        for name, a in adjust.items()
+    }
+    result["backtest"] = forecast_backtest(data, seed, sims) if with_backtest else None
     return result
 
 
-def forecast_backtest(data: Panel, seed: int = 0) -> dict[str, Any]:
+def forecast_backtest(
+    data: Panel, seed: int = 0, sims: dict[int, fc.Simulation] | None = None
+) -> dict[str, Any]:
     """The backtest with its months as labels."""
-    scored = backtest(data, seed=seed)
+    scored = backtest(data, seed=seed, sims=sims)
     origins = scored["origins"]
     if origins is not None:
         origins = {"first": month_label(origins["first"]), "last": month_label(origins["last"])}

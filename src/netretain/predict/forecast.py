@@ -26,6 +26,7 @@ LOOKBACK = 12
 MIN_POOL = 20  # transitions below which a (group, month) pool falls back to the group's months
 TENURE_BANDS = (0, 3, 12)  # months since first paid: <3, 3-11, 12+
 QUANTILES = {"lower_95": 0.025, "lower_80": 0.10, "upper_80": 0.90, "upper_95": 0.975}
+TREND = False
 FIGURES = ("ndr", "gdr", "mrr")
 
 
@@ -85,10 +86,11 @@ class Pools:
         values: list[np.ndarray] = []
         keys: list[np.ndarray] = []
         self.lapsed: list[np.ndarray] = []
+        scale = trend_factors(hist, self.cols, h, origin_col) if TREND else np.ones(len(self.cols))
         for k, col in enumerate(self.cols):
             start, end = hist[:, col], hist[:, col + h]
             on = start > 0
-            values.append(end[on] / start[on])
+            values.append(end[on] / start[on] * scale[k])
             keys.append(history.group(int(col), h)[on] * len(self.cols) + k)
             gone = (start == 0) & (paid_before[:, col] > 0)
             self.lapsed.append(end[gone] / paid_before[gone, col])
@@ -124,6 +126,19 @@ class Pools:
             if len(pool) and rows.any() and count:
                 out[rows] = rng.choice(pool, size=(int(rows.sum()), count))
         return out
+
+
+def trend_factors(hist: np.ndarray, cols: np.ndarray, h: int, origin_col: int) -> np.ndarray:
+    """Per start month: how much the aggregate h-month ratio has moved on since, by a straight
+    line through the start months' aggregate ratios, carried to the origin. Draws from an older
+    month are scaled by it, so the pools keep their spread but not their age."""
+    if len(cols) < 3:
+        return np.ones(len(cols))
+    start, end = hist[:, cols], hist[:, cols + h]
+    agg = np.where(start > 0, end, 0.0).sum(axis=0) / np.maximum(start.sum(axis=0), 1.0)
+    slope, intercept = np.polyfit(cols.astype(float), agg, 1)
+    fitted = intercept + slope * cols
+    return np.asarray((intercept + slope * origin_col) / fitted)
 
 
 def _last_paid(hist: np.ndarray) -> np.ndarray:
@@ -193,18 +208,21 @@ class Arrivals:
         cols = np.arange(max(1, col - lookback + 1), col + 1)
         first = history.first_col
         self.counts = np.array([(first == c).sum() for c in cols], dtype=float)
+        recent = np.flatnonzero(np.isin(first, cols))
+        self.initial = history.mrr[recent, first[recent]]  # recent joiners' first-month MRR
         self.slope = _log_slope(self.counts)
 
     def at_age(self, age: int) -> np.ndarray:
-        """MRR `age` months after joining, of customers who joined in the lookback before that."""
+        """How a joiner's MRR moves by `age` months after joining (MRR then over its first
+        month's; 0 once gone), from customers who joined in the lookback before that."""
         first = self.history.first_col
         joined = (first >= max(1, self.col - age - self.lookback + 1)) & (first <= self.col - age)
         rows = np.flatnonzero(joined)
-        return self.history.mrr[rows, first[rows] + age]
+        return self.history.mrr[rows, first[rows] + age] / self.history.mrr[rows, first[rows]]
 
     def mrr(self, rng: np.random.Generator, paths: int, h: int) -> np.ndarray:
         """Total MRR at origin + h from customers who join after the origin, per path."""
-        if not len(self.counts) or not self.counts.sum():
+        if not len(self.counts) or not len(self.initial):
             return np.zeros(paths)
         level = rng.choice(self.counts, size=(paths, len(self.counts))).mean(axis=1)
         total = np.zeros(paths)
@@ -214,7 +232,8 @@ class Arrivals:
                 continue
             rate = level * np.exp(self.slope * ((len(self.counts) - 1) / 2 + step))
             count = rng.poisson(rate)
-            draws = rng.choice(pool, size=(paths, int(count.max()) if count.max() else 0))
+            size = (paths, int(count.max()) if count.max() else 0)
+            draws = rng.choice(self.initial, size=size) * rng.choice(pool, size=size)
             on = np.arange(draws.shape[1])[None, :] < count[:, None]
             total += np.where(on, draws, 0.0).sum(axis=1)
         return total

@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from netretain.predict.calibrate import Adjustment, track_record
 from netretain.predict.forecast import FIGURES, HORIZON, Simulation, simulate
 from netretain.predict.panel import Panel, retention
 
 BASELINES = ("last_value", "trailing_mean", "seasonal_naive")
 BACKTEST_PATHS = 400
+FIRST_ORIGIN = 12  # months into the panel: a year of history before the first forecast
 
 
 def history(panel: Panel) -> dict[str, np.ndarray]:
@@ -43,24 +45,40 @@ def baselines(series: np.ndarray, origin: int, target: int) -> dict[str, float]:
     }
 
 
+def simulations(
+    panel: Panel, origins: list[int], *, horizon: int, paths: int, seed: int
+) -> dict[int, Simulation]:
+    """The simulation from each origin month (index), on what was known then."""
+    return {
+        o: simulate(panel, o, horizon=horizon, paths=paths, seed=seed + o - panel.first)
+        for o in origins
+    }
+
+
 def backtest(
-    panel: Panel, *, horizon: int = HORIZON, paths: int = BACKTEST_PATHS, seed: int = 0
+    panel: Panel,
+    *,
+    horizon: int = HORIZON,
+    paths: int = BACKTEST_PATHS,
+    seed: int = 0,
+    sims: dict[int, Simulation] | None = None,
 ) -> dict[str, Any]:
-    """MAPE of the forecast and of each baseline, and 80%/95% interval coverage, per figure."""
+    """MAPE of the (calibrated) forecast and of each baseline, and 80%/95% interval coverage, per
+    figure; each origin calibrated only on outcomes known at that origin."""
     actual = history(panel)
     span = panel.last - panel.first
-    first_origin = 12
-    origins = [o for o in range(first_origin, span) if o + 1 <= span]
+    origins = [panel.first + o for o in range(FIRST_ORIGIN, span)]
+    if sims is None:
+        sims = simulations(panel, origins, horizon=horizon, paths=paths, seed=seed)
     scores: dict[str, dict[str, list[float]]] = {
         f: {k: [] for k in ("model", *BASELINES, "in_80", "in_95")} for f in FIGURES
     }
-    for o in origins:
-        sim = simulate(panel, panel.first + o, horizon=horizon, paths=paths, seed=seed + o)
-        _score(sim, actual, o, span, horizon, scores)
+    for origin in origins:
+        earlier = {o: s for o, s in sims.items() if o < origin}
+        adjust = track_record(earlier, actual, panel.first, origin)
+        _score(sims[origin], adjust, actual, origin - panel.first, span, horizon, scores)
     return {
-        "origins": {"first": panel.first + origins[0], "last": panel.first + origins[-1]}
-        if origins
-        else None,
+        "origins": {"first": origins[0], "last": origins[-1]} if origins else None,
         "pairs": len(scores["mrr"]["model"]),
         "figures": {f: _summary(scores[f]) for f in FIGURES},
     }
@@ -68,6 +86,7 @@ def backtest(
 
 def _score(
     sim: Simulation,
+    adjust: dict[str, Adjustment],
     actual: dict[str, np.ndarray],
     o: int,
     span: int,
@@ -84,7 +103,7 @@ def _score(
             naive = baselines(actual[f], o, t)
             if np.isnan(truth) or any(np.isnan(v) for v in naive.values()):
                 continue
-            row = rows[h - 1]
+            row = adjust[f].apply(rows[h - 1], h)
             scores[f]["model"].append(_ape(row["value"], truth))
             for name, value in naive.items():
                 scores[f][name].append(_ape(value, truth))
