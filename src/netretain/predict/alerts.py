@@ -54,7 +54,7 @@ def expected_bands(
                 centre = level + seasonal
                 least = floor if counts is None else max(floor, _poisson(centre, counts[t]))
                 spread = max(1.4826 * float(np.median(np.abs(past - np.median(past)))), least)
-                band = Band(centre, centre - Z * spread, centre + Z * spread)
+                band = Band(centre, max(0.0, centre - Z * spread), centre + Z * spread)
             if not np.isnan(value):
                 residuals.append((int(months[t]) % 12, float(value) - level - seasonal))
         bands.append(band)

@@ -19,6 +19,8 @@ from netretain.predict.forecast import FIGURES, QUANTILES, Simulation
 MIN_PAIRS = 12
 MIN_AT_H = 6  # earlier pairs a horizon band needs for a stretch of its own
 BANDS = ((1, 3), (4, 8), (9, 12))
+MIN_SPREAD = 1e-4  # log half-width below which an interval is taken as degenerate
+MAX_STRETCH = 3.0
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,11 @@ def track_record(
                 error = float(np.log(truth / row["value"]))
                 upper = np.log(row["upper_80"] / row["value"])
                 lower = np.log(row["value"] / row["lower_80"])
+                spread = upper if error > 0 else lower
+                if spread < MIN_SPREAD:  # a degenerate interval (no customers move) says nothing
+                    continue
+                spreads.append(spread)
                 errors.append(error)
-                spreads.append(max(upper if error > 0 else lower, 1e-9))
                 steps.append(h)
         out[name] = _fit(np.array(errors), np.array(spreads), np.array(steps))
     return out
@@ -72,10 +77,15 @@ def _fit(errors: np.ndarray, spreads: np.ndarray, steps: np.ndarray) -> Adjustme
     if len(errors) < MIN_PAIRS:
         return Adjustment()
     rest = np.abs(errors) / spreads
-    overall = max(1.0, float(np.quantile(rest, 0.8)))
+    overall = _bounded(np.quantile(rest, 0.8))
     stretch = {}
     for low, high in BANDS:
         own = rest[(steps >= low) & (steps <= high)]
         for h in range(low, high + 1):
-            stretch[h] = max(1.0, float(np.quantile(own, 0.8))) if len(own) >= MIN_AT_H else overall
+            stretch[h] = _bounded(np.quantile(own, 0.8)) if len(own) >= MIN_AT_H else overall
     return Adjustment(stretch, overall)
+
+
+def _bounded(stretch: float) -> float:
+    """Never narrower than the simulation, never wider than MAX_STRETCH times."""
+    return float(min(max(1.0, stretch), MAX_STRETCH))

@@ -18,7 +18,7 @@ from netretain.predict.forecast import FIGURES, HORIZON, Simulation, simulate
 from netretain.predict.panel import Panel, retention
 
 BASELINES = ("last_value", "trailing_mean", "seasonal_naive")
-BACKTEST_PATHS = 400
+BACKTEST_PATHS = 200
 FIRST_ORIGIN = 12  # months into the panel: a year of history before the first forecast
 
 

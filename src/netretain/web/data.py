@@ -173,3 +173,13 @@ def definition_show(ref: str) -> dict[str, Any]:
 def definitions_diff(a: str, b: str) -> list[dict[str, Any]]:
     """`netretain definitions diff A B --format json`."""
     return plain(diff_definitions(resolve(a), resolve(b)))
+
+
+def forecast(ledger: Ledger, as_of: str | None) -> dict[str, Any]:
+    """`netretain forecast --format json`."""
+    return plain(ledger.forecast(as_of))
+
+
+def alerts(ledger: Ledger, since: str | None, by: str | None = None) -> dict[str, Any]:
+    """`netretain alerts --format json`."""
+    return plain(ledger.alerts(since, by))

@@ -13,6 +13,7 @@ NAV = (
     ("overview", "/", "Overview"),
     ("cohorts", "/cohorts", "Cohorts"),
     ("segments", "/segments", "Segments"),
+    ("forecast", "/forecast", "Forecast"),
     ("customers", "/customers", "Customers"),
     ("definitions", "/definitions", "Definitions"),
     ("data", "/data", "Data"),
