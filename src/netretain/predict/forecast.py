@@ -5,11 +5,14 @@ a ratio drawn from what customers like it did over h months in the past: "like i
 (attribute x tenure band x whether a contract anniversary falls in those h months), and each
 simulated path draws from one past start month (picked per path), so swings in churn and
 expansion between months widen the fan, not only customer-level luck. Drawing h-month ratios
-directly (not compounding one-month ones) keeps usage noise mean-reverting as it is. A lapsed
-customer's ratio is to its last paid MRR (a return), mostly 0. New customers arrive at a Poisson
-rate from the recent trend of new-customer counts (level redrawn per path); one that joined a
-months before the target contributes the MRR at age a of a resampled recent joiner (0 if it left).
-Intervals are quantiles over paths; NDR and GDR use the cohort method on the simulated MRR.
+directly (not compounding one-month ones) keeps usage noise mean-reverting as it is. Expansion
+ratios are carried forward by the trend of the aggregate h-month ratio over the start months (the
+pools are at least h months old). A lapsed customer's ratio is to its last paid MRR (a return),
+mostly 0. New customers arrive at a Poisson rate from the recent trend of new-customer counts
+(level redrawn per path); one that joined a months before the target contributes a recent
+joiner's first MRR times an older joiner's growth by age a (0 if it left). Intervals are
+quantiles over paths (then stretched by the track record, `calibrate`); NDR and GDR use the cohort
+method on the simulated MRR.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ LOOKBACK = 12
 MIN_POOL = 20  # transitions below which a (group, month) pool falls back to the group's months
 TENURE_BANDS = (0, 3, 12)  # months since first paid: <3, 3-11, 12+
 QUANTILES = {"lower_95": 0.025, "lower_80": 0.10, "upper_80": 0.90, "upper_95": 0.975}
-TREND = False
 FIGURES = ("ndr", "gdr", "mrr")
 
 
@@ -86,11 +88,13 @@ class Pools:
         values: list[np.ndarray] = []
         keys: list[np.ndarray] = []
         self.lapsed: list[np.ndarray] = []
-        scale = trend_factors(hist, self.cols, h, origin_col) if TREND else np.ones(len(self.cols))
+        scale = trend_factors(hist, self.cols, h, origin_col)
         for k, col in enumerate(self.cols):
             start, end = hist[:, col], hist[:, col + h]
             on = start > 0
-            values.append(end[on] / start[on] * scale[k])
+            ratio = end[on] / start[on]
+            # expansion carries the trend; churn and contraction stay as they were observed
+            values.append(np.where(ratio > 1, np.maximum(ratio * scale[k], 1.0), ratio))
             keys.append(history.group(int(col), h)[on] * len(self.cols) + k)
             gone = (start == 0) & (paid_before[:, col] > 0)
             self.lapsed.append(end[gone] / paid_before[gone, col])
@@ -130,8 +134,8 @@ class Pools:
 
 def trend_factors(hist: np.ndarray, cols: np.ndarray, h: int, origin_col: int) -> np.ndarray:
     """Per start month: how much the aggregate h-month ratio has moved on since, by a straight
-    line through the start months' aggregate ratios, carried to the origin. Draws from an older
-    month are scaled by it, so the pools keep their spread but not their age."""
+    line through the start months' aggregate ratios, carried to the origin. Expansion drawn from
+    an older month is scaled by it, so the pools keep their spread but not their age."""
     if len(cols) < 3:
         return np.ones(len(cols))
     start, end = hist[:, cols], hist[:, cols + h]
