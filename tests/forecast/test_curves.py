@@ -3,6 +3,8 @@ survival tables (Berry & Linoff's regular and high-end customers, years 0-7) and
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netretain.errors import NetretainError
 from netretain.predict.curves import NotFittedError, ShiftedBetaGeometric
@@ -60,3 +62,19 @@ def test_unfitted_and_bad_inputs_are_refused() -> None:
         ShiftedBetaGeometric().fit([100, 90, 95])
     with pytest.raises(NetretainError, match="at least one period"):
         ShiftedBetaGeometric().fit([100])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    alpha=st.floats(min_value=0.2, max_value=5.0),
+    beta=st.floats(min_value=0.2, max_value=8.0),
+)
+def test_fit_recovers_the_parameters_of_its_own_expected_survivors(
+    alpha: float, beta: float
+) -> None:
+    truth = ShiftedBetaGeometric()
+    truth.alpha_, truth.beta_ = alpha, beta
+    survivors = 1_000_000 * truth.predict_survival(range(10))
+    model = ShiftedBetaGeometric().fit(survivors.tolist())
+    assert model.alpha_ == pytest.approx(alpha, rel=0.02)
+    assert model.beta_ == pytest.approx(beta, rel=0.02)

@@ -7,11 +7,13 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from netretain.ledger.webhook import post
+from tests.cli.conftest import invoke, invoke_json
 
 RESULT: dict[str, Any] = {
     "alerts": [
@@ -95,3 +97,19 @@ def test_gives_up_within_its_budget_on_a_closed_port() -> None:
     assert not outcome["delivered"]
     assert outcome["attempts"] >= 2  # retried with backoff before giving up
     assert outcome["error"]
+
+
+def test_the_alerts_command_posts_and_exits_zero(demo_db: Path, receiver: Receiver) -> None:
+    result = invoke_json("alerts", "--db", demo_db, "--webhook", url(receiver), schema="alerts")
+    assert result["webhook"]["delivered"]
+    posted = receiver.bodies[0]
+    assert posted["alerts"] == result["alerts"] and posted["text"].startswith("netretain:")
+
+
+def test_an_unreachable_webhook_still_exits_zero(demo_db: Path) -> None:
+    server = Receiver()
+    closed = url(server)
+    server.server_close()
+    result = invoke("alerts", "--db", demo_db, "--webhook", closed, "--format", "json")
+    assert result.exit_code == 0
+    assert "webhook not delivered" in result.stderr
