@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from netretain.errors import LedgerError
 from netretain.predict.forecast import simulate
 from netretain.predict.forecast_backtest import baselines
 from netretain.predict.panel import Panel, cohort_ratios
@@ -59,3 +60,9 @@ def test_naive_baselines_by_hand() -> None:
     series = np.arange(30, dtype=float)
     out = baselines(series, origin=20, target=25)
     assert out == {"last_value": 20.0, "trailing_mean": 14.5, "seasonal_naive": 13.0}
+
+
+def test_too_short_a_history_is_refused_by_name() -> None:
+    panel = steady(months=10)
+    with pytest.raises(LedgerError, match="12 months of history.*as_of"):
+        simulate(panel, panel.last)

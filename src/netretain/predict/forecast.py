@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netretain.core.arith import month_label
+from netretain.errors import LedgerError, arg
 from netretain.predict.panel import Panel
 
 HORIZON = 12
@@ -174,6 +176,11 @@ def simulate(
 ) -> Simulation:
     """Paths of NDR, GDR (trailing 12, cohort method) and total MRR for origin+1..origin+horizon,
     from what was known at the end of `origin`."""
+    if origin - panel.first < horizon:
+        raise LedgerError(
+            f"a forecast needs {horizon} months of history before its as-of month; "
+            f"{month_label(origin)} has {origin - panel.first}: give a later {arg('as_of')}"
+        )
     known = panel.until(origin)
     history = History(known)
     rng = np.random.default_rng(seed)
