@@ -64,5 +64,5 @@ def test_naive_baselines_by_hand() -> None:
 
 def test_too_short_a_history_is_refused_by_name() -> None:
     panel = steady(months=10)
-    with pytest.raises(LedgerError, match="12 months of history.*as_of"):
+    with pytest.raises(LedgerError, match=r"12 months of history.*as_of"):
         simulate(panel, panel.last)
