@@ -27,6 +27,10 @@ def test_a_churn_spike_in_one_segment_is_flagged_with_that_segment_as_driver(seg
     for overall in (a for a in churn if a["segment"] is None):
         assert overall["segments"][0]["segment"] == segment
     assert own["value"] > own["upper"]
+    # a trailing-12 figure is flagged the month it leaves its range, not each month it stays out
+    for figure in ("ndr", "gdr"):
+        months = [a["month"] for a in result["alerts"] if a["figure"] == figure]
+        assert len(months) == len(set(months)) <= 2
     # nothing else in the other segments that month
     assert not [a for a in churn if a["segment"] not in (None, segment)]
 

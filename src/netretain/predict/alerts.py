@@ -107,7 +107,7 @@ def detect(
                 alerts.append(
                     _movement_alert(panel, moves, move, segment, rows, t, rate[t], band, base[t])
                 )
-    alerts += _retention_alerts(panel)
+    alerts += _retention_alerts(panel, None)
     if since is not None:
         alerts = [a for a in alerts if a["month_index"] >= since]
     return sorted(alerts, key=lambda a: (a["month_index"], a["figure"], a["segment"] or ""))
@@ -159,18 +159,26 @@ def _movement_alert(
     }
 
 
-def _retention_alerts(panel: Panel) -> list[dict[str, Any]]:
-    """Alerts on trailing-12 NDR and GDR of the whole business, with segment contributions."""
+def _retention_alerts(panel: Panel, segment: str | None) -> list[dict[str, Any]]:
+    """Alerts on trailing-12 NDR and GDR of the panel (the whole business or one segment), with
+    each segment's contribution."""
     months = np.arange(panel.first, panel.last + 1)
     pairs = np.array([retention(panel, int(m)) for m in months])
     out = []
     for k, figure in enumerate(("ndr", "gdr")):
         series = pairs[:, k]
+        outside = False  # a trailing-12 figure stays out for months after one event: flag the
+        # month it leaves its range, not each month it stays out
         for t, band in enumerate(expected_bands(series, months, MIN_SCALE["ratio"])):
             value = series[t]
-            if band is None or np.isnan(value) or band.lower <= value <= band.upper:
+            was, outside = (
+                outside,
+                not (band is None or np.isnan(value) or band.lower <= value <= band.upper),
+            )
+            if not outside or was:
                 continue
-            out.append(_retention_alert(panel, figure, int(months[t]), float(value), band))
+            alert = _retention_alert(panel, figure, int(months[t]), float(value), band)
+            out.append({**alert, "segment": segment})
     return out
 
 
