@@ -175,7 +175,7 @@ def _retention_alerts(panel: Panel, segment: str | None) -> list[dict[str, Any]]
                 outside,
                 not (band is None or np.isnan(value) or band.lower <= value <= band.upper),
             )
-            if not outside or was:
+            if band is None or not outside or was:
                 continue
             alert = _retention_alert(panel, figure, int(months[t]), float(value), band)
             out.append({**alert, "segment": segment})
