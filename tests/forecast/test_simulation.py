@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from netretain.errors import LedgerError
+from netretain.predict import forecast
 from netretain.predict.forecast import simulate
 from netretain.predict.forecast_backtest import baselines
 from netretain.predict.panel import Panel, cohort_ratios
@@ -66,3 +67,12 @@ def test_too_short_a_history_is_refused_by_name() -> None:
     panel = steady(months=10)
     with pytest.raises(LedgerError, match=r"12 months of history.*as_of"):
         simulate(panel, panel.last)
+
+
+def test_past_the_cap_a_sample_stands_for_every_customer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forecast, "MAX_SIMULATED", 50)
+    panel = steady(customers=200)
+    flat = Panel(panel.customers, panel.groups, panel.first, np.full_like(panel.mrr, 300.0))
+    sim = simulate(flat, flat.last, paths=20)
+    assert np.allclose(sim.ndr, 1.0)
+    assert np.allclose(sim.mrr, 200 * 300.0)

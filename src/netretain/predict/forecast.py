@@ -27,6 +27,7 @@ from netretain.predict.panel import Panel
 
 HORIZON = 12
 PATHS = 500
+MAX_SIMULATED = 20_000  # customers moved per path; more are sampled
 LOOKBACK = 12
 MIN_POOL = 20  # transitions below which a (group, month) pool falls back to the group's months
 TENURE_BANDS = (0, 3, 12)  # months since first paid: <3, 3-11, 12+
@@ -185,20 +186,21 @@ def simulate(
     history = History(known)
     rng = np.random.default_rng(seed)
     col = origin - known.first
-    now = known.mrr[:, col]
+    rows, weight = _simulated(history, col, horizon, rng)
+    now = known.mrr[rows, col]
     paying = now > 0
-    lapsed = ~paying & (history.last_paid[:, col] > 0)
+    lapsed = ~paying & (history.last_paid[rows, col] > 0)
     arrivals = Arrivals(history, col, lookback)
     out = {name: np.zeros((paths, horizon)) for name in FIGURES}
     for h in range(1, horizon + 1):
         pools = Pools(history, col, h, lookback)
         picked = rng.integers(0, len(pools.cols), size=paths)
         end = np.zeros((paths, len(now)))
-        groups = history.group(col, h)[paying]
+        groups = history.group(col, h)[rows][paying]
         end[:, paying] = now[paying] * pools.draw(rng, groups, picked)
         back = pools.draw_lapsed(rng, int(lapsed.sum()), picked)
-        end[:, lapsed] = history.last_paid[lapsed, col] * back
-        start = known.column(origin + h - 12)
+        end[:, lapsed] = history.last_paid[rows, col][lapsed] * back
+        start = known.column(origin + h - 12)[rows]
         cohort = start > 0
         base = start[cohort].sum()
         kept = end[:, cohort]
@@ -206,8 +208,24 @@ def simulate(
         out["gdr"][:, h - 1] = (
             np.minimum(kept, start[cohort]).sum(axis=1) / base if base else np.nan
         )
-        out["mrr"][:, h - 1] = end.sum(axis=1) + arrivals.mrr(rng, paths, h)
+        out["mrr"][:, h - 1] = end.sum(axis=1) * weight + arrivals.mrr(rng, paths, h)
     return Simulation(origin, out["ndr"], out["gdr"], out["mrr"])
+
+
+def _simulated(
+    history: History, col: int, horizon: int, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
+    """The customers a path moves: those paying or lapsed now, or in a cohort the horizon's NDR
+    starts from; past MAX_SIMULATED of them a uniform sample, whose MRR counts n / sample times
+    (NDR and GDR are ratios within the sample), so memory stays paths x MAX_SIMULATED."""
+    hist = history.mrr
+    first = max(0, col - 12 + 1)
+    relevant = (history.last_paid[:, col] > 0) | (hist[:, first : col + 1] > 0).any(axis=1)
+    rows = np.flatnonzero(relevant)
+    if len(rows) <= MAX_SIMULATED:
+        return rows, 1.0
+    sample = np.sort(rng.choice(rows, size=MAX_SIMULATED, replace=False))
+    return sample, len(rows) / MAX_SIMULATED
 
 
 class Arrivals:
