@@ -72,64 +72,81 @@ def _seasonal(residuals: list[tuple[int, float]], calendar: int) -> float:
     return float(np.median(same)) if len(same) >= 2 else 0.0
 
 
-def movement_amounts(panel: Panel) -> dict[str, np.ndarray]:
-    """Per customer and month (from the panel's second month): each movement's cents, and the
-    previous month's MRR."""
-    prev, cur = panel.mrr[:, :-1], panel.mrr[:, 1:]
+def movement_at(panel: Panel, t: int) -> dict[str, np.ndarray]:
+    """Per customer: the previous month's MRR and each movement's cents in month t + 1 of the
+    panel (t counts from its first month); one month at a time keeps memory at one column."""
+    prev, cur = panel.mrr[:, t], panel.mrr[:, t + 1]
     return {
         "previous": prev,
+        "customers": (prev > 0).astype(np.float64),
         "churn": np.where((prev > 0) & (cur == 0), prev, 0.0),
         "contraction": np.where((prev > 0) & (cur > 0) & (cur < prev), prev - cur, 0.0),
         "expansion": np.where((prev > 0) & (cur > prev), cur - prev, 0.0),
     }
 
 
+def group_sums(panel: Panel, names: np.ndarray) -> dict[str, np.ndarray]:
+    """Each movement's, the previous MRR's and the paying customers' sums per group (rows, in
+    `names` order) and month (columns, from the panel's second month)."""
+    code = np.searchsorted(names, panel.groups)
+    months = panel.mrr.shape[1] - 1
+    out = {k: np.zeros((len(names), months)) for k in ("previous", "customers", *MOVES)}
+    for t in range(months):
+        for key, values in movement_at(panel, t).items():
+            out[key][:, t] = np.bincount(code, weights=values, minlength=len(names))
+    return out
+
+
 def detect(
     panel: Panel, *, since: int | None = None, segments: bool = True
 ) -> list[dict[str, Any]]:
     """Every alert from month `since` on (default: all months with enough history)."""
-    moves = movement_amounts(panel)
+    names = np.unique(panel.groups)
+    sums = group_sums(panel, names)
     months = np.arange(panel.first + 1, panel.last + 1)
-    names = np.unique(panel.groups) if segments else np.array([])
     alerts: list[dict[str, Any]] = []
-    scopes: list[tuple[str | None, np.ndarray]] = [(None, np.ones(len(panel.groups), bool))]
-    scopes += [(str(n), panel.groups == n) for n in names] if len(names) > 1 else []
-    for segment, rows in scopes:
+    scopes: list[tuple[str | None, np.ndarray]] = [(None, np.ones(len(names), bool))]
+    scopes += [(str(n), names == n) for n in names] if segments and len(names) > 1 else []
+    for segment, chosen in scopes:
+        base = sums["previous"][chosen].sum(axis=0)
+        counts = sums["customers"][chosen].sum(axis=0)
         for move in MOVES:
-            base = moves["previous"][rows].sum(axis=0)
-            amount = moves[move][rows].sum(axis=0)
+            amount = sums[move][chosen].sum(axis=0)
             rate = np.divide(amount, base, out=np.full(len(base), np.nan), where=base > 0)
-            counts = (moves["previous"][rows] > 0).sum(axis=0)
             bands = expected_bands(rate, months, MIN_SCALE["rate"], counts)
             for t, band in enumerate(bands):
                 if band is None or np.isnan(rate[t]) or band.lower <= rate[t] <= band.upper:
                     continue
-                alerts.append(
-                    _movement_alert(panel, moves, move, segment, rows, t, rate[t], band, base[t])
-                )
+                found = Found(move, segment, t, float(rate[t]), band, float(base[t]))
+                alerts.append(_movement_alert(panel, names[chosen], sums, found))
     alerts += _retention_alerts(panel, None)
     if since is not None:
         alerts = [a for a in alerts if a["month_index"] >= since]
     return sorted(alerts, key=lambda a: (a["month_index"], a["figure"], a["segment"] or ""))
 
 
+@dataclass(frozen=True)
+class Found:
+    """A movement rate outside its range: which, where, when (panel column - 1), how much."""
+
+    move: str
+    segment: str | None
+    t: int
+    value: float
+    band: Band
+    base: float
+
+
 def _movement_alert(
-    panel: Panel,
-    moves: dict[str, np.ndarray],
-    move: str,
-    segment: str | None,
-    rows: np.ndarray,
-    t: int,
-    value: float,
-    band: Band,
-    base: float,
+    panel: Panel, names: np.ndarray, sums: dict[str, np.ndarray], found: Found
 ) -> dict[str, Any]:
     """An alert on a movement rate, with each segment's excess over its own expected amount."""
+    every = np.unique(panel.groups)
+    t, move = found.t, found.move
     drivers: list[dict[str, Any]] = []
-    for name in np.unique(panel.groups[rows]):
-        own = rows & (panel.groups == name)
-        prev = moves["previous"][own].sum(axis=0)
-        amount = moves[move][own].sum(axis=0)
+    for name in names:
+        row = int(np.searchsorted(every, name))
+        prev, amount = sums["previous"][row], sums[move][row]
         rate = np.divide(amount, prev, out=np.zeros(len(prev)), where=prev > 0)
         typical = float(np.median(rate[max(0, t - LEVEL_MONTHS) : t])) if t else 0.0
         excess = amount[t] - typical * prev[t]
@@ -137,23 +154,25 @@ def _movement_alert(
                         "excess_cents": float(excess)})  # fmt: skip
     drivers.sort(key=lambda d: -abs(d["excess_cents"]))
     # the customers behind it: the largest movements in the segment that drove it most
-    rows = rows & (panel.groups == drivers[0]["segment"]) if drivers else rows
-    top = np.argsort(-moves[move][:, t] * rows, kind="stable")[:TOP_CUSTOMERS]
+    moved = movement_at(panel, t)[move]
+    rows = panel.groups == drivers[0]["segment"]
+    top = np.argsort(-moved * rows, kind="stable")[:TOP_CUSTOMERS]
     customers = [
         {"customer_id": str(panel.customers[i]), "segment": str(panel.groups[i]),
-         "amount_cents": float(moves[move][i, t])}
-        for i in top if moves[move][i, t] > 0 and rows[i]
+         "amount_cents": float(moved[i])}
+        for i in top if moved[i] > 0 and rows[i]
     ]  # fmt: skip
+    value, band = found.value, found.band
     return {
         "month_index": panel.first + 1 + t,
         "figure": f"{move}_rate",
-        "segment": segment,
-        "value": float(value),
+        "segment": found.segment,
+        "value": value,
         "expected": band.expected,
         "lower": band.lower,
         "upper": band.upper,
         "direction": "above" if value > band.upper else "below",
-        "excess_cents": float((value - band.expected) * base),
+        "excess_cents": float((value - band.expected) * found.base),
         "segments": drivers,
         "customers": customers,
     }
