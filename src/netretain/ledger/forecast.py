@@ -158,7 +158,8 @@ def _cohort_curve(
         "model": None,
         "projected_survival": None,
     }
-    if periods >= 1 and survivors[-1] > 0 and survivors[1] < survivors[0]:
+    # two parameters need two periods: one period fixes only alpha / (alpha + beta)
+    if periods >= 2 and survivors[-1] > 0 and survivors[1] < survivors[0]:
         model = ShiftedBetaGeometric().fit(_monotone(survivors))
         record["model"] = {
             "alpha": model.alpha_,
