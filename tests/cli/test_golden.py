@@ -41,6 +41,9 @@ LEDGER_COMMANDS: dict[str, list[str]] = {
     "behind": ["behind", "--as-of", AS_OF, "--change", "churn", "--limit", "5"],
     "benchmark": ["benchmark", "--as-of", AS_OF, "--by", "size_band,segment"],
     "metrics": ["metrics", "--from", "2024-01", "--to", AS_OF],
+    "forecast": ["forecast", "--as-of", AS_OF, "--paths", "200"],
+    "curves": ["curves", "--by", "segment"],
+    "alerts": ["alerts"],
 }
 PLAIN_COMMANDS: dict[str, list[str]] = {
     "definitions-list": ["definitions", "list"],

@@ -9,6 +9,7 @@ from netretain.cli import (
     commands,
     definitions_cmd,
     demo_cmd,
+    forecast_cmd,
     info_cmd,
     maintenance_cmd,
     playbooks_cmd,
@@ -33,6 +34,7 @@ predict_cmd.register(app)
 playbooks_cmd.register(app)
 info_cmd.register(app)
 maintenance_cmd.register(app)
+forecast_cmd.register(app)
 
 
 def main() -> None:

@@ -674,5 +674,24 @@ class Ledger:
 
         return models.listing(self)
 
+    # forecasts, retention curves and alerts (issue 14): netretain.ledger.forecast ------------
+    def forecast(self, as_of: str | None = None, **options: Any) -> dict[str, Any]:
+        """NDR, GDR and MRR for the next 12 months with 80%/95% intervals, and the backtest."""
+        from netretain.ledger import forecast
+
+        return forecast.forecast(self, as_of, **options)
+
+    def curves(self, by: str | None = None) -> dict[str, Any]:
+        """Per signup cohort (and segment): survivors by renewal year, sBG fit, projections."""
+        from netretain.ledger import forecast
+
+        return forecast.curves(self, by)
+
+    def alerts(self, since: str | None = None, by: str | None = None) -> dict[str, Any]:
+        """Months where a movement, NDR, GDR or a segment's figure left its expected range."""
+        from netretain.ledger import forecast
+
+        return forecast.alerts(self, since, by)
+
 
 __all__ = ["Ledger"]

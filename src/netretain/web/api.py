@@ -272,6 +272,23 @@ def ingests(request: Request, fmt: Fmt = FORMAT) -> Response:
     return respond(read(request, data.ingests), fmt, name="ingests")
 
 
+@router.get("/forecast")
+def forecast(request: Request, as_of: str | None = AS_OF):
+    """NDR, GDR and MRR for the next 12 months with intervals and the backtest
+    (`netretain forecast`)."""
+    return read(request, data.forecast, as_of)
+
+
+@router.get("/alerts")
+def alerts(
+    request: Request,
+    since: str | None = Query(None, description="First month to report (YYYY-MM)."),
+    by: str | None = Query(None, description="Attribute for segment alerts (default segment)."),
+):
+    """Months where a figure left its expected range, with its drivers (`netretain alerts`)."""
+    return read(request, data.alerts, since, by)
+
+
 @router.post("/ingest")
 async def ingest(
     request: Request,

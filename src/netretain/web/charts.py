@@ -169,3 +169,31 @@ def history(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "y": [r["mrr"] for r in rows],
     }
     return {"traces": [trace], "layout": layout("MRR history", xaxis={"type": "category"})}
+
+
+def fan(history: list[dict[str, Any]], months: list[dict[str, Any]], figure: str) -> dict:
+    """A fan chart: the figure's history, then the forecast's median with its 80% and 95%
+    intervals as shaded bands."""
+    ahead = [m["month"] for m in months]
+    bounds = [m["intervals"][figure] for m in months]
+    key = "as_of" if figure != "mrr" else "month"
+    past = [r for r in history if r.get(figure) is not None]
+
+    def band(low: str, high: str, name: str, shade: str) -> list[dict[str, Any]]:
+        return [
+            {"type": "scatter", "mode": "lines", "x": ahead, "y": [b[high] for b in bounds],
+             "line": {"width": 0}, "showlegend": False, "hoverinfo": "skip", "name": name},
+            {"type": "scatter", "mode": "lines", "x": ahead, "y": [b[low] for b in bounds],
+             "fill": "tonexty", "fillcolor": shade, "line": {"width": 0}, "name": name},
+        ]  # fmt: skip
+
+    traces = [
+        *band("lower_95", "upper_95", "95% interval", "rgba(21,101,192,0.15)"),
+        *band("lower_80", "upper_80", "80% interval", "rgba(21,101,192,0.30)"),
+        {"type": "scatter", "mode": "lines+markers", "name": "forecast", "x": ahead,
+         "y": [m[figure] for m in months], "line": {"dash": "dot", "color": "#1565c0"}},
+        {"type": "scatter", "mode": "lines", "name": "actual", "x": [r[key] for r in past],
+         "y": [r[figure] for r in past], "line": {"color": "#263238"}},
+    ]  # fmt: skip
+    axis = {"tickformat": ".0%"} if figure != "mrr" else {}
+    return {"traces": traces, "layout": layout(f"{figure.upper()} forecast", yaxis=axis)}

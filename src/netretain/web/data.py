@@ -183,3 +183,13 @@ def risk(ledger: Ledger, as_of: str | None, top: int | None) -> dict[str, Any]:
 def expansion(ledger: Ledger, as_of: str | None, top: int | None) -> dict[str, Any]:
     """`netretain expansion --format json`."""
     return plain(ledger.expansion(as_of, top=top).to_dict())
+
+
+def forecast(ledger: Ledger, as_of: str | None) -> dict[str, Any]:
+    """`netretain forecast --format json`."""
+    return plain(ledger.forecast(as_of))
+
+
+def alerts(ledger: Ledger, since: str | None, by: str | None = None) -> dict[str, Any]:
+    """`netretain alerts --format json`."""
+    return plain(ledger.alerts(since, by))

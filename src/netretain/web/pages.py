@@ -50,6 +50,7 @@ def overview(request: Request, as_of: str | None = None, definition: str | None 
     trend = read(request, data.trend, None, None, report["as_of"], definition)
     bridge = read(request, data.bridge, report["as_of"], None, definition)[0]
     bench = read(request, data.benchmark, report["as_of"], None, definition)
+    found = read(request, data.alerts, None, None)
     return render(
         request,
         "overview.html",
@@ -61,6 +62,7 @@ def overview(request: Request, as_of: str | None = None, definition: str | None 
         trend=trend,
         bridge=bridge,
         bench=bench,
+        alerts=found["alerts"],
         charts={
             "trend": charts.trend(trend),
             "movements": charts.movements(moves, metrics, definition),
@@ -270,3 +272,24 @@ async def upload(
     )
     response.status_code = status
     return response
+
+
+@router.get("/forecast", response_class=HTMLResponse)
+def forecast(request: Request, as_of: str | None = None, definition: str | None = None):
+    """NDR, GDR and MRR ahead as fan charts, the backtest, and the alerts."""
+    result = read(request, data.forecast, as_of)
+    trend = read(request, data.trend, None, None, result["as_of"], None)
+    moves = read(request, data.movements, None, result["as_of"], None)
+    found = read(request, data.alerts, None, None)
+    return render(
+        request,
+        "forecast.html",
+        "forecast",
+        result=result,
+        alerts=found["alerts"],
+        charts={
+            "ndr": charts.fan(trend, result["months"], "ndr"),
+            "gdr": charts.fan(trend, result["months"], "gdr"),
+            "mrr": charts.fan(moves, result["months"], "mrr"),
+        },
+    )

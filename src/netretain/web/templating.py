@@ -13,6 +13,7 @@ NAV = (
     ("overview", "/", "Overview"),
     ("cohorts", "/cohorts", "Cohorts"),
     ("segments", "/segments", "Segments"),
+    ("forecast", "/forecast", "Forecast"),
     ("customers", "/customers", "Customers"),
     ("risk", "/risk", "Risk"),
     ("definitions", "/definitions", "Definitions"),
