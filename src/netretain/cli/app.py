@@ -7,6 +7,7 @@ import typer
 from netretain.cli import (
     analysis_cmd,
     commands,
+    connectors_cmd,
     definitions_cmd,
     demo_cmd,
     info_cmd,
@@ -31,6 +32,7 @@ serve_cmd.register(app)
 predict_cmd.register(app)
 info_cmd.register(app)
 maintenance_cmd.register(app)
+connectors_cmd.register(app)
 
 
 def main() -> None:

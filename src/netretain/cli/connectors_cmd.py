@@ -1,0 +1,158 @@
+"""`netretain sync stripe|postgres` and `netretain export`: sources in, figures out."""
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from netretain.cli import options as opt
+from netretain.cli.commands import FILE_COLUMNS, flag
+from netretain.cli.render import Format, console, emit, table
+from netretain.connectors.stripe_api import StripeSource
+from netretain.connectors.stripe_map import StripeRules
+from netretain.ledger import Ledger
+from netretain.ledger import connectors as service
+
+sync_app = typer.Typer(help="Ingest from a system of record: Stripe or PostgreSQL.")
+DRY_RUN = flag("--dry-run", "Show what would change; the ledger stays as it was.")
+
+
+def api_key(key_file: Path | None) -> str:
+    """The Stripe key from a file or STRIPE_API_KEY; it is handed to the SDK and nowhere else."""
+    if key_file is not None:
+        return key_file.read_text().strip()
+    return os.environ.get("STRIPE_API_KEY", "").strip()
+
+
+def show_sync(result: service.SyncResult, fmt: Format) -> None:
+    """What was read and the ingest's per-file summary, as for `netretain ingest`."""
+    data = result.to_dict()
+    files = [{k: f[k] for k in FILE_COLUMNS if k in f} for f in data["files"]]
+
+    def show() -> None:
+        title = "dry run: nothing was written" if result.dry_run else f"{result.source} sync"
+        console.print(table([{"object": k, "read": v} for k, v in result.read.items()]))
+        if files:
+            console.print(table(files, title=title))
+        else:
+            console.print(f"{title}: nothing new", highlight=False)
+        if data["rejects"]:
+            console.print(table(data["rejects"][:50], title="rejected rows"))
+
+    emit(data, fmt, rows=lambda: files, show=show, columns=FILE_COLUMNS[:-1])
+
+
+@sync_app.command("stripe")
+@opt.with_ledger
+def sync_stripe(
+    key_file: Path = typer.Option(
+        None, "--api-key-file", help="File holding the key (default: env STRIPE_API_KEY)."
+    ),
+    api_base: str = typer.Option(
+        None,
+        "--api-base",
+        help="Another Stripe server (e.g. a local one).",
+        envvar="STRIPE_API_BASE",
+    ),
+    since: str = typer.Option(None, "--since", help="Ignore invoices before YYYY-MM-DD."),
+    past_due: str = typer.Option("revenue", "--past-due", help="revenue or churn."),
+    paused: str = typer.Option("churn", "--paused", help="churn or revenue."),
+    dry_run: bool = DRY_RUN,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Sync customers, subscriptions and new invoices from Stripe into the ledger, atomically.
+
+    Example: STRIPE_API_KEY=sk_live_... netretain sync stripe --db acme.duckdb --dry-run
+    """
+    try:
+        rules = StripeRules(past_due=past_due, paused=paused)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    source = StripeSource(api_key(key_file), api_base=api_base)
+    result = service.sync_stripe(ledger, source, rules=rules, since=since, dry_run=dry_run)
+    show_sync(result, fmt)
+
+
+def _query(kind: str) -> Any:
+    return typer.Option(None, f"--{kind.replace('_', '-')}", help=f"Table or SELECT for {kind}.")
+
+
+@sync_app.command("postgres")
+@opt.with_ledger
+def sync_postgres(
+    url: str = typer.Option(..., "--from-postgres", help="postgresql://user@host:port/db"),
+    customers: str = _query("customers"),
+    subscriptions: str = _query("subscriptions"),
+    invoice_lines: str = _query("invoice_lines"),
+    mrr: str = _query("mrr"),
+    fx_rates: str = _query("fx_rates"),
+    mapping: Path = typer.Option(
+        None, "--mapping", exists=True, help="TOML file: [inputs] kind = table or query."
+    ),
+    replace: bool = flag("--replace", "Apply changed rows of known ids, recording corrections."),
+    dry_run: bool = DRY_RUN,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Ingest input kinds from tables or queries of a PostgreSQL database, streamed.
+
+    Example: netretain sync postgres --from-postgres postgresql://bi@db/erp
+    --invoice-lines "SELECT * FROM billing.lines"
+    """
+    given = dict(
+        customers=customers,
+        subscriptions=subscriptions,
+        invoice_lines=invoice_lines,
+        mrr=mrr,
+        fx_rates=fx_rates,
+    )
+    sources = tomllib.loads(mapping.read_text()).get("inputs", {}) if mapping else {}
+    sources.update({k: v for k, v in given.items() if v})
+    if not sources:
+        raise typer.BadParameter("name a table or query, e.g. --invoice-lines billing.lines")
+    result = service.ingest_postgres(ledger, url, sources, replace=replace, dry_run=dry_run)
+    show_sync(result, fmt)
+
+
+@opt.with_ledger
+def export(
+    to_postgres: str = typer.Option(None, "--to-postgres", help="postgresql://... to write to."),
+    target_schema: str = typer.Option(
+        "netretain_export", "--target-schema", help="Schema the export replaces."
+    ),
+    to_parquet: Path = typer.Option(None, "--to-parquet", help="Directory the export replaces."),
+    to_crm: str = typer.Option(None, "--to-crm", help="hubspot or salesforce (with --out)."),
+    out: Path = typer.Option(None, "--out", help="The CRM CSV file to write."),
+    as_of: str = opt.AS_OF,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Write the ledger and report tables to PostgreSQL or Parquet, or accounts to a CRM CSV.
+
+    Example: netretain export --db acme.duckdb --to-crm hubspot --out hubspot.csv
+    """
+    written: dict[str, int] = {}
+    if to_postgres:
+        written.update(service.export_postgres(ledger, to_postgres, target_schema))
+    if to_parquet:
+        written.update(service.export_parquet(ledger, to_parquet))
+    if to_crm:
+        if out is None:
+            raise typer.BadParameter("--to-crm needs --out FILE")
+        written[f"{to_crm}:{out}"] = service.export_crm(ledger, to_crm, out, as_of)
+    if not written:
+        raise typer.BadParameter("name a target: --to-postgres, --to-parquet or --to-crm")
+    rows = [{"table": k, "rows": v} for k, v in written.items()]
+    emit({"tables": rows}, fmt, rows=lambda: rows, columns=("table", "rows"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `sync` (stripe, postgres) and `export` to the main command."""
+    app.add_typer(sync_app, name="sync")
+    app.command("export")(export)

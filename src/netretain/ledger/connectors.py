@@ -1,0 +1,397 @@
+"""Connectors as a service: Stripe and PostgreSQL into the normal ingest, figures back out.
+
+A connector writes what it read as files of the usual input kinds and hands them to the same
+ingest as `netretain ingest` (validation, rejects named `stripe:<kind>` or `postgres:<kind>`,
+one transaction, idempotence). Exports stream tables in batches and replace their target whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from netretain.connectors import crm
+from netretain.connectors import stripe_map as sm
+from netretain.connectors.errors import ConnectorError
+from netretain.connectors.stripe_api import Page, StripeSource
+from netretain.core.arith import month_label
+from netretain.core.tables import literal_table
+from netretain.errors import arg
+from netretain.ledger.ingest import FileResult, Ingested, IngestResult, ingest
+from netretain.ledger.ledger import Ledger
+from netretain.store import SPECS, Store, input_table
+from netretain.store.catalogue import DERIVED, RECORDS
+
+CURSORS = "connector_cursors"
+CURSOR_SCHEMA = {"source": "string", "object": "string", "cursor": "int64", "at": "string"}
+# Tables an export writes: the inputs, the records, the derived tables, then the reports.
+LEDGER_TABLES = (*(input_table(k) for k in SPECS), *RECORDS, *DERIVED)
+
+
+@dataclass
+class SyncResult:
+    """What a sync read from its source and what the ingest made of it."""
+
+    source: str
+    read: dict[str, int]
+    ingest: IngestResult | None
+    cursors: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "fetched": self.read,
+            "cursors": self.cursors,
+            **(self.ingest.to_dict() if self.ingest else {"files": [], "rejects": []}),
+        }
+
+
+class _DryRun(Exception):
+    """Raised by the last hook of a dry run: the ingest rolls back, its counts are kept."""
+
+    def __init__(self, files: tuple[FileResult, ...]):
+        self.files = files
+
+
+def cursors(store: Store | None, source: str) -> dict[str, int]:
+    """Each object type's cursor (newest `created` synced) for a source, as the ledger keeps it."""
+    if store is None or not store.has(CURSORS):
+        return {}
+    t = store.table(CURSORS)
+    rows = store.to_arrow(t.filter(t.source == source)).to_pylist()
+    return {r["object"]: int(r["cursor"]) for r in rows}
+
+
+def sync_stripe(
+    ledger: Ledger,
+    source: StripeSource,
+    *,
+    rules: sm.StripeRules | None = None,
+    since: str | None = None,
+    dry_run: bool = False,
+    on_page: Page | None = None,
+) -> SyncResult:
+    """Read customers, subscriptions and (new) invoices from Stripe and ingest them atomically.
+
+    Customers and subscriptions are read whole every time (their state changes; an unchanged one
+    is an exact repeat, a changed one replaces its row and is recorded as a correction); invoices
+    only past the `invoices` cursor and `since` (YYYY-MM-DD). Nothing is written until everything
+    was read; the cursors move in the ingest's own transaction.
+    """
+    rules = rules or sm.StripeRules()
+    floor = _since(since)
+    known = cursors(ledger._store, "stripe")
+    customers = list(source.objects("customers", on_page))
+    subscriptions = list(source.objects("subscriptions", on_page))
+    invoices = [
+        i
+        for i in source.objects("invoices", on_page)
+        if int(i["created"]) > known.get("invoices", -1) and int(i["created"]) >= floor
+    ]
+    rows = {
+        "customers": [sm.customer_row(c) for c in customers],
+        "subscriptions": [r for s in subscriptions if (r := sm.subscription_row(s, rules))],
+        "invoice_lines": [r for i in invoices for r in sm.invoice_line_rows(i)],
+    }
+    moved = dict(known)
+    if invoices:
+        moved["invoices"] = max(int(i["created"]) for i in invoices)
+    read = {"customers": len(customers), "subscriptions": len(subscriptions)}
+    read["invoices"] = len(invoices)
+    tables = {kind: sm.table(kind, r) for kind, r in rows.items() if r}
+    result = _ingest_tables(ledger, "stripe", tables, moved, dry_run)
+    return SyncResult("stripe", read, result, moved, dry_run)
+
+
+def _since(since: str | None) -> int:
+    if since is None:
+        return 0
+    try:
+        day = dt.date.fromisoformat(since)
+    except ValueError:
+        raise ConnectorError(f"{arg('since')} {since!r} is not a date: use YYYY-MM-DD") from None
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+
+
+def _ingest_tables(
+    ledger: Ledger,
+    source: str,
+    tables: Mapping[str, pa.Table],
+    moved: dict[str, int],
+    dry_run: bool,
+) -> IngestResult | None:
+    """Write each kind's table as Parquet and ingest them in one transaction with the cursors."""
+    if not tables:
+        return None
+    with tempfile.TemporaryDirectory(prefix="netretain-sync-") as tmp:
+        paths = {}
+        for kind, table in tables.items():
+            paths[kind] = Path(tmp) / f"{kind}.parquet"
+            pq.write_table(table, paths[kind])
+        return _ingest_files(ledger, source, paths, moved, dry_run)
+
+
+def _ingest_files(
+    ledger: Ledger,
+    source: str,
+    paths: Mapping[str, Path],
+    moved: dict[str, int],
+    dry_run: bool,
+    replace: bool = True,
+) -> IngestResult:
+    labels = {kind: f"{source}:{kind}" for kind in paths}
+    hooks = [_cursor_hook(source, moved), *ledger.on_ingest]
+    if dry_run:
+        hooks.append(_stop)
+    store = ledger._created()
+    try:
+        result = ingest(
+            store, paths, currency=ledger.currency, replace=replace, labels=labels, hooks=hooks
+        )
+    except _DryRun as done:
+        result = IngestResult(0, list(done.files))
+    ledger.store = store  # forget what was read of the ledger before
+    return result
+
+
+def _stop(ingested: Ingested) -> None:
+    raise _DryRun(ingested.files)
+
+
+def _cursor_hook(source: str, moved: dict[str, int]) -> Callable[[Ingested], None]:
+    def keep(ingested: Ingested) -> None:
+        store = ingested.store
+        old = store.to_arrow(store.table(CURSORS)).to_pylist() if store.has(CURSORS) else []
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        rows = [r for r in old if r["source"] != source]
+        rows += [{"source": source, "object": o, "cursor": c, "at": now} for o, c in moved.items()]
+        columns = {name: [r[name] for r in rows] for name in CURSOR_SCHEMA}
+        store.replace(CURSORS, literal_table(columns, CURSOR_SCHEMA))
+
+    return keep
+
+
+# PostgreSQL in ------------------------------------------------------------------------------
+def ingest_postgres(
+    ledger: Ledger,
+    url: str,
+    sources: Mapping[str, str],
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+) -> SyncResult:
+    """Ingest input kinds from a PostgreSQL system of record: each kind's table name or SELECT
+    query is copied out as CSV by the server, streamed to a file in chunks (never held whole in
+    memory), and ingested like any CSV file. The source connection is read-only."""
+    unknown = sorted(set(sources) - set(SPECS))
+    if unknown:
+        raise ConnectorError(f"unknown input kind(s) {unknown}; known: {sorted(SPECS)}")
+    with tempfile.TemporaryDirectory(prefix="netretain-pg-") as tmp:
+        paths = {kind: Path(tmp) / f"{kind}.csv" for kind in sources}
+        read = {kind: _copy_out(url, sql, paths[kind]) for kind, sql in sources.items()}
+        result = _ingest_files(ledger, "postgres", paths, {}, dry_run, replace)
+    return SyncResult("postgres", read, result, {}, dry_run)
+
+
+def select_of(source: str) -> str:
+    """A table name (`schema.table`) as `SELECT * FROM` it; a query as it is."""
+    text = source.strip().rstrip(";")
+    if " " in text or "\n" in text:
+        return text
+    from netretain.engines.postgres import quote
+
+    return "SELECT * FROM " + ".".join(quote(part) for part in text.split("."))
+
+
+def _copy_out(url: str, source: str, path: Path) -> int:
+    """COPY (query) TO STDOUT as CSV with a header into `path`; returns the rows copied."""
+    import psycopg
+
+    from netretain.engines.postgres import connect
+
+    con = connect(url)
+    try:
+        con.execute("SET default_transaction_read_only = on")
+        con.execute("SET DateStyle = 'ISO, YMD'")
+        statement = f"COPY ({select_of(source)}) TO STDOUT WITH (FORMAT csv, HEADER)"
+        with con.cursor() as cursor, path.open("wb") as out:
+            with cursor.copy(statement) as copy:
+                for chunk in copy:
+                    out.write(chunk)
+            return max(cursor.rowcount, 0)
+    except psycopg.Error as exc:
+        detail = " ".join(str(exc).split())
+        raise ConnectorError(f"PostgreSQL could not read {source!r}: {detail}") from None
+    finally:
+        con.close()
+
+
+# Out ----------------------------------------------------------------------------------------
+def report_tables(ledger: Ledger) -> dict[str, Callable[[], Iterator[pa.RecordBatch]]]:
+    """Every table an export writes, as a function streaming its batches."""
+    store = ledger.store
+    found: dict[str, Callable[[], Iterator[pa.RecordBatch]]] = {}
+    for name in (*LEDGER_TABLES, CURSORS):
+        if store.has(name):
+            found[name] = _batches(store, store.table(name))
+    months = [m.to_dict() for m in ledger.movements()]
+    found["report_months"] = lambda: iter(pa.Table.from_pylist(_flat(months)).to_batches())
+    found["report_accounts"] = _batches(store, account_table(ledger, "hubspot"))
+    return found
+
+
+def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Record dicts as table rows: the definition stamp as name and sha256, money as text."""
+    out = []
+    for row in rows:
+        stamp = row.get("definition") or {}
+        flat = {k: v for k, v in row.items() if k != "definition"}
+        flat = {k: str(v) if isinstance(v, Decimal) else v for k, v in flat.items()}
+        out.append({**flat, "definition": stamp.get("name"), "sha256": stamp.get("sha256")})
+    return out
+
+
+def _batches(store: Store, expr: ir.Table) -> Callable[[], Iterator[pa.RecordBatch]]:
+    return lambda: store.to_arrow_batches(expr)
+
+
+def export_parquet(ledger: Ledger, directory: str | Path) -> dict[str, int]:
+    """Write every table as DIR/<table>.parquet; the new directory replaces the old one whole."""
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    written = {}
+    try:
+        for name, batches in report_tables(ledger).items():
+            written[name] = _write_parquet(fresh / f"{name}.parquet", batches())
+        old = target.with_name(f".{target.name}-old")
+        if target.exists():
+            target.rename(old)
+        fresh.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return written
+
+
+def _write_parquet(path: Path, batches: Iterator[pa.RecordBatch]) -> int:
+    rows, writer = 0, None
+    for batch in batches:
+        if writer is None:
+            writer = pq.ParquetWriter(path, batch.schema)
+        writer.write_batch(batch)
+        rows += batch.num_rows
+    if writer is not None:
+        writer.close()
+    return rows
+
+
+def export_postgres(ledger: Ledger, url: str, schema: str = "netretain_export") -> dict[str, int]:
+    """Write every table into `schema` of a PostgreSQL database, in one transaction: the schema
+    is dropped and written again, so a reader sees the old export or the new one, never half."""
+    from netretain.engines.postgres import connect, quote
+
+    con = connect(url)
+    written = {}
+    try:
+        with con.transaction():
+            con.execute(f"DROP SCHEMA IF EXISTS {quote(schema)} CASCADE")
+            con.execute(f"CREATE SCHEMA {quote(schema)}")
+            for name, batches in report_tables(ledger).items():
+                target = f"{quote(schema)}.{quote(name)}"
+                written[name] = _copy_in(con, target, batches())
+    finally:
+        con.close()
+    return written
+
+
+def _copy_in(con: Any, target: str, batches: Iterator[pa.RecordBatch]) -> int:
+    from ibis.backends.sql.datatypes import PostgresType
+
+    from netretain.engines.postgres import quote
+
+    rows, created = 0, False
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    for batch in batches:
+        if not created:
+            schema = ibis.Schema.from_pyarrow(batch.schema)
+            columns = ", ".join(
+                f"{quote(n)} {PostgresType.to_string(t)}" for n, t in schema.items()
+            )
+            con.execute(f"CREATE TABLE {target} ({columns})")
+            created = True
+        buffer = io.BytesIO()
+        pacsv.write_csv(batch, buffer, write_options=options)
+        with con.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        rows += batch.num_rows
+    return rows
+
+
+def account_table(ledger: Ledger, which: str, as_of: str | None = None) -> ir.Table:
+    """Per-account MRR, MRR twelve months before, NDR contribution and movement at `as_of`."""
+    if which not in crm.LAYOUTS:
+        raise ConnectorError(f"{arg('crm')} must be one of {sorted(crm.LAYOUTS)}")
+    store = ledger.store
+    month = ledger.month(as_of)
+    movements, customers = store.table("movements"), store.table("customers")
+    start = store.to_arrow(crm.cohort_start(movements, month).name("s").as_table())
+    start_cents = int(start.to_pylist()[0]["s"] or 0)
+    return crm.accounts(customers, movements, month, start_cents, which)
+
+
+def export_crm(ledger: Ledger, which: str, path: str | Path, as_of: str | None = None) -> int:
+    """Write the accounts as a CSV in the CRM's import layout (money in units, exact)."""
+    expr = account_table(ledger, which, as_of)
+    label = month_label(ledger.month(as_of))
+    header = crm.LAYOUTS[which]
+    rows = 0
+    target = Path(path)
+    fresh = target.with_name(f".{target.name}.part")
+    with fresh.open("wb") as out:
+        out.write((",".join(header) + "\n").encode())
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        for batch in ledger.store.to_arrow_batches(expr):
+            table = _crm_batch(batch, label, header)
+            pacsv.write_csv(table, out, write_options=options)
+            rows += batch.num_rows
+    fresh.replace(target)
+    return rows
+
+
+def _crm_batch(batch: pa.RecordBatch, label: str, header: tuple[str, ...]) -> pa.Table:
+    """Cents as exact decimal units, the month stamped, columns named as the CRM wants."""
+    cents = pa.decimal128(20, 2)
+    units = {
+        name: pc.divide(
+            pc.cast(batch.column(f"{name}_cents"), cents), pa.scalar(Decimal(100), cents)
+        )
+        for name in ("mrr", "start")
+    }
+    columns = [
+        batch.column("crm_id"),
+        batch.column("name"),
+        batch.column("customer_id"),
+        units["mrr"],
+        units["start"],
+        batch.column("ndr_contribution"),
+        batch.column("movement"),
+        pa.array([label] * batch.num_rows, pa.string()),
+    ]
+    return pa.table(dict(zip(header, columns, strict=True)))
