@@ -150,6 +150,59 @@ def _period(sub: Obj, edge: str) -> int | None:
     return value
 
 
+TERMS = ("amount", "interval_months", "currency", "quantity", "plan")
+STORED = ("subscription_id", "customer_id", "start_date", "end_date", *TERMS)
+
+
+def versions(
+    rows: list[dict[str, str | None]], stored: list[dict[str, Any]], today: dt.date
+) -> list[dict[str, str | None]]:
+    """Subscription rows as versions: when a subscription's terms (amount, interval, currency,
+    quantity, plan) differ from its latest stored version, that version ends `today` and a new
+    one, `<id>@<today>`, starts then, so a plan change keeps the months before it."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in stored:
+        base = str(row["subscription_id"]).split("@")[0]
+        if base not in latest or row["start_date"] >= latest[base]["start_date"]:
+            latest[base] = row
+    out = []
+    for row in rows:
+        old = latest.get(str(row["subscription_id"]))
+        if old is None or _same_terms(row, old):
+            if old is not None:
+                row = {**row, "subscription_id": old["subscription_id"]}
+                row["start_date"] = old["start_date"].isoformat()
+            out.append(row)
+            continue
+        if today <= old["start_date"]:
+            out.append({**row, "subscription_id": old["subscription_id"]})
+            continue
+        ended = {k: _stored_text(v) for k, v in old.items() if k in row}
+        out.append({**ended, "end_date": today.isoformat()})
+        new_id = f"{row['subscription_id']}@{today.isoformat()}"
+        out.append({**row, "subscription_id": new_id, "start_date": today.isoformat()})
+    return out
+
+
+def _same_terms(row: dict[str, str | None], old: dict[str, Any]) -> bool:
+    for name in TERMS:
+        new, kept = row.get(name), old.get(name)
+        if name == "amount" and new is not None and kept is not None:
+            if Decimal(new) != Decimal(kept):
+                return False
+        elif (None if new is None else str(new)) != (None if kept is None else str(kept)):
+            return False
+    return True
+
+
+def _stored_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def invoice_line_rows(invoice: Obj) -> list[dict[str, str | None]]:
     """An invoice's one-time and usage lines, net of discounts and without tax. Licensed
     subscription lines (and their prorations) are left out: the subscription is their record."""
@@ -177,7 +230,9 @@ def invoice_line_rows(invoice: Obj) -> list[dict[str, str | None]]:
                 "currency": currency,
                 "quantity": _text(line.get("quantity")),
                 "plan": _plan(price_of(line)),
-                "subscription_id": _id(line.get("subscription") or invoice.get("subscription")),
+                # no subscription_id: a line naming one would stand in for the subscription's
+                # own row (data-model rule 4), and these lines are extra to it
+                "subscription_id": None,
             }
         )
     return rows

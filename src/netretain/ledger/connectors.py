@@ -86,13 +86,15 @@ def sync_stripe(
     since: str | None = None,
     dry_run: bool = False,
     on_page: Page | None = None,
+    today: dt.date | None = None,
 ) -> SyncResult:
     """Read customers, subscriptions and (new) invoices from Stripe and ingest them atomically.
 
     Customers and subscriptions are read whole every time (their state changes; an unchanged one
     is an exact repeat, a changed one replaces its row and is recorded as a correction); invoices
-    only past the `invoices` cursor and `since` (YYYY-MM-DD). Nothing is written until everything
-    was read; the cursors move in the ingest's own transaction.
+    only past the `invoices` cursor and `since` (YYYY-MM-DD). A subscription whose terms changed
+    since the last sync gets a new version from `today` (default: today, UTC). Nothing is written
+    until everything was read; the cursors move in the ingest's own transaction.
     """
     rules = rules or sm.StripeRules()
     floor = _since(since)
@@ -106,7 +108,11 @@ def sync_stripe(
     ]
     rows = {
         "customers": [sm.customer_row(c) for c in customers],
-        "subscriptions": [r for s in subscriptions if (r := sm.subscription_row(s, rules))],
+        "subscriptions": sm.versions(
+            [r for s in subscriptions if (r := sm.subscription_row(s, rules))],
+            _stored_subscriptions(ledger._store, "stripe:subscriptions"),
+            today or dt.datetime.now(dt.UTC).date(),
+        ),
         "invoice_lines": [r for i in invoices for r in sm.invoice_line_rows(i)],
     }
     moved = dict(known)
@@ -117,6 +123,15 @@ def sync_stripe(
     tables = {kind: sm.table(kind, r) for kind, r in rows.items() if r}
     result = _ingest_tables(ledger, "stripe", tables, moved, dry_run)
     return SyncResult("stripe", read, result, moved, dry_run)
+
+
+def _stored_subscriptions(store: Store | None, file: str) -> list[dict[str, Any]]:
+    """The subscription rows a source's syncs stored (one per subscription version)."""
+    name = input_table("subscriptions")
+    if store is None or not store.has(name):
+        return []
+    t = store.table(name)
+    return store.to_arrow(t.filter(t._file == file).select(*sm.STORED)).to_pylist()
 
 
 def _since(since: str | None) -> int:
