@@ -44,7 +44,7 @@ def company() -> FakeStripe:
                     "2024-03-01",
                     [(price(120000, interval="year", pid="price_annual"), 1)],
                 ),
-            ],  # fmt: skip
+            ],
             "invoices": [
                 invoice(
                     "in_1",
@@ -67,7 +67,7 @@ def company() -> FakeStripe:
                         )
                     ],
                 ),
-            ],  # fmt: skip
+            ],
         }
     )
 
