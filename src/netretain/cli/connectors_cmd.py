@@ -29,7 +29,11 @@ def api_key(key_file: Path | None) -> str:
 def show_sync(result: service.SyncResult, fmt: Format) -> None:
     """What was read and the ingest's per-file summary, as for `netretain ingest`."""
     data = result.to_dict()
-    files = [{k: f[k] for k in FILE_COLUMNS if k in f} for f in data["files"]]
+    done = result.ingest
+    files = (
+        [{k: f.__dict__.get(k, f.note) for k in FILE_COLUMNS} for f in done.files] if done else []
+    )
+    rejects = [r.__dict__ for r in done.rejects] if done else []
 
     def show() -> None:
         title = "dry run: nothing was written" if result.dry_run else f"{result.source} sync"
@@ -38,10 +42,11 @@ def show_sync(result: service.SyncResult, fmt: Format) -> None:
             console.print(table(files, title=title))
         else:
             console.print(f"{title}: nothing new", highlight=False)
-        if data["rejects"]:
-            console.print(table(data["rejects"][:50], title="rejected rows"))
+        if rejects:
+            console.print(table(rejects[:50], title="rejected rows"))
+            console.print("See them all with: netretain rejects")
 
-    emit(data, fmt, rows=lambda: files, show=show, columns=FILE_COLUMNS[:-1])
+    emit(data, fmt, rows=lambda: files, show=show, columns=FILE_COLUMNS)
 
 
 @sync_app.command("stripe")

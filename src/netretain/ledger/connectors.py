@@ -31,7 +31,7 @@ from netretain.connectors.stripe_api import Page, StripeSource
 from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
 from netretain.errors import arg
-from netretain.ledger.ingest import FileResult, Ingested, IngestResult, ingest
+from netretain.ledger.ingest import Ingested, IngestResult, ingest
 from netretain.ledger.ledger import Ledger
 from netretain.store import SPECS, Store, input_table
 from netretain.store.catalogue import DERIVED, RECORDS
@@ -58,15 +58,16 @@ class SyncResult:
             "dry_run": self.dry_run,
             "fetched": self.read,
             "cursors": self.cursors,
-            **(self.ingest.to_dict() if self.ingest else {"files": [], "rejects": []}),
+            "ingest": self.ingest.to_dict() if self.ingest else None,
         }
 
 
 class _DryRun(Exception):
     """Raised by the last hook of a dry run: the ingest rolls back, its counts are kept."""
 
-    def __init__(self, files: tuple[FileResult, ...]):
-        self.files = files
+    def __init__(self, ingested: Ingested):
+        self.ingest_id = ingested.ingest_id
+        self.files = ingested.files
 
 
 def cursors(store: Store | None, source: str) -> dict[str, int]:
@@ -180,13 +181,13 @@ def _ingest_files(
             store, paths, currency=ledger.currency, replace=replace, labels=labels, hooks=hooks
         )
     except _DryRun as done:
-        result = IngestResult(0, list(done.files))
+        result = IngestResult(done.ingest_id, list(done.files))
     ledger.store = store  # forget what was read of the ledger before
     return result
 
 
 def _stop(ingested: Ingested) -> None:
-    raise _DryRun(ingested.files)
+    raise _DryRun(ingested)
 
 
 def _cursor_hook(source: str, moved: dict[str, int]) -> Callable[[Ingested], None]:
