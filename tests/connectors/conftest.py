@@ -50,3 +50,14 @@ def localstripe() -> Iterator[str]:
 def client(localstripe: str) -> stripe.StripeClient:
     """The official SDK pointed at localstripe, to build the company with."""
     return stripe.StripeClient(KEY, base_addresses={"api": localstripe})
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[servers.PostgresServer]:
+    """A real PostgreSQL server for the session (tests/servers.py), stopped at the end."""
+    try:
+        server = servers.start_postgres()
+    except servers.Unavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()

@@ -44,6 +44,8 @@ def test_the_key_comes_from_a_file_and_a_wrong_one_is_one_clean_message(tmp_path
             "--api-key-file", key_file, key=None,
         )  # fmt: skip
         message = assert_clean_error(result, "Stripe refused the API key")
-        missing = run("sync", "stripe", "--db", tmp_path / "l.duckdb", "--api-base", fake.url, key="")
+        missing = run(
+            "sync", "stripe", "--db", tmp_path / "l.duckdb", "--api-base", fake.url, key=""
+        )
     assert "sk_test_wrong_and_secret" not in message
     assert_clean_error(missing, "no Stripe API key")

@@ -273,13 +273,13 @@ def report_tables(ledger: Ledger) -> dict[str, Callable[[], Iterator[pa.RecordBa
 
 
 def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Record dicts as table rows: the definition stamp as name and sha256, money as text."""
+    """Record dicts as table rows: a definition stamp becomes its name and sha256 columns."""
     out = []
     for row in rows:
-        stamp = row.get("definition") or {}
         flat = {k: v for k, v in row.items() if k != "definition"}
-        flat = {k: str(v) if isinstance(v, Decimal) else v for k, v in flat.items()}
-        out.append({**flat, "definition": stamp.get("name"), "sha256": stamp.get("sha256")})
+        if isinstance(stamp := row.get("definition"), dict):
+            flat.update(definition=stamp.get("name"), sha256=stamp.get("sha256"))
+        out.append(flat)
     return out
 
 
@@ -393,11 +393,9 @@ def export_crm(ledger: Ledger, which: str, path: str | Path, as_of: str | None =
 
 def _crm_batch(batch: pa.RecordBatch, label: str, header: tuple[str, ...]) -> pa.Table:
     """Cents as exact decimal units, the month stamped, columns named as the CRM wants."""
-    cents = pa.decimal128(20, 2)
+    cent = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
     units = {
-        name: pc.divide(
-            pc.cast(batch.column(f"{name}_cents"), cents), pa.scalar(Decimal(100), cents)
-        )
+        name: pc.multiply(pc.cast(batch.column(f"{name}_cents"), pa.decimal128(21, 0)), cent)
         for name in ("mrr", "start")
     }
     columns = [
