@@ -158,3 +158,28 @@ def test_crm_files_have_the_crm_import_layout_and_exact_money(
     contribution = sum(Decimal(r[5]) for r in body if r[5])
     assert abs(contribution - (Decimal(str(report["ndr"])) - 1)) < Decimal("0.0001")
     assert {r[7] for r in body} == {as_of.month}
+
+
+def test_the_commands_sync_from_a_mapping_file_and_export(
+    erp: str, files: dict[str, Path], tmp_path: Path
+):
+    from tests.cli.conftest import invoke_json
+
+    mapping = tmp_path / "inputs.toml"
+    mapping.write_text(
+        '[inputs]\nfx_rates = "erp.fx_rates"\ncustomers = "erp.customers"\n'
+        'subscriptions = "erp.subscriptions"\ninvoice_lines = "SELECT * FROM erp.invoice_lines"\n'
+    )
+    db = tmp_path / "l.duckdb"
+    synced = invoke_json(
+        "sync", "postgres", "--db", db, "--from-postgres", erp, "--mapping", mapping, schema="sync"
+    )
+    assert synced["fetched"]["invoice_lines"] == 317 and synced["ingest"]["rejected"] == 0
+    out = tmp_path / "sf.csv"
+    exported = invoke_json(
+        "export", "--db", db, "--to-crm", "salesforce", "--out", out, "--to-parquet",
+        tmp_path / "pq", "--to-postgres", erp, "--target-schema", "cli_bi", schema="export",
+    )  # fmt: skip
+    tables = {t["table"]: t["rows"] for t in exported["tables"]}
+    assert tables[f"salesforce:{out}"] > 0 and tables["movements"] > 0
+    assert out.read_text().splitlines()[0] == ",".join(SALESFORCE)
