@@ -49,3 +49,24 @@ def test_the_key_comes_from_a_file_and_a_wrong_one_is_one_clean_message(tmp_path
         )
     assert "sk_test_wrong_and_secret" not in message
     assert_clean_error(missing, "no Stripe API key")
+
+
+def test_each_stripe_list_gets_its_own_bar_then_the_ingest_steps():
+    from netretain.cli.connectors_cmd import pages
+    from netretain.connectors.stripe_api import StripeSource
+    from netretain.ledger import connectors as service
+    from netretain.ledger.ledger import Ledger
+
+    seen: list[tuple[str, int]] = []
+
+    def step(name: str):
+        return lambda done, total: seen.append((name, done))
+
+    with serve(company()) as fake:
+        source = StripeSource(KEY, api_base=fake.url)
+        service.sync_stripe(Ledger(), source, on_page=pages(step), step=step)
+    assert seen[:3] == [
+        ("reading Stripe customers", 3),
+        ("reading Stripe subscriptions", 3),
+        ("reading Stripe invoices", 2),
+    ]

@@ -9,11 +9,14 @@ import typer
 
 from netretain.cli import options as opt
 from netretain.cli.commands import FILE_COLUMNS, flag
+from netretain.cli.progress import steps
 from netretain.cli.render import Format, console, emit, table
-from netretain.connectors.stripe_api import StripeSource
+from netretain.connectors.stripe_api import Page, StripeSource
 from netretain.connectors.stripe_map import StripeRules
 from netretain.ledger import Ledger
 from netretain.ledger import connectors as service
+from netretain.ledger.ingest import Step
+from netretain.store import Progress
 
 sync_app = typer.Typer(help="Ingest from a system of record: Stripe or PostgreSQL.")
 DRY_RUN = flag("--dry-run", "Show what would change; the ledger stays as it was.")
@@ -78,8 +81,31 @@ def sync_stripe(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     source = StripeSource(api_key(key_file), api_base=api_base)
-    result = service.sync_stripe(ledger, source, rules=rules, since=since, dry_run=dry_run)
+    with steps(fmt is Format.table) as step:
+        result = service.sync_stripe(
+            ledger,
+            source,
+            rules=rules,
+            since=since,
+            dry_run=dry_run,
+            on_page=pages(step),
+            step=step,
+        )
     show_sync(result, fmt)
+
+
+def pages(step: Step | None) -> Page | None:
+    """One bar per Stripe list, counting the objects read (Stripe gives no total ahead)."""
+    if step is None:
+        return None
+    bars: dict[str, Progress] = {}
+
+    def on_page(name: str, seen: int) -> None:
+        if name not in bars:
+            bars[name] = step(f"reading Stripe {name}") or (lambda done, total: None)
+        bars[name](seen, seen)
+
+    return on_page
 
 
 def _query(kind: str) -> Any:
@@ -120,7 +146,10 @@ def sync_postgres(
     sources.update({k: v for k, v in given.items() if v})
     if not sources:
         raise typer.BadParameter("name a table or query, e.g. --invoice-lines billing.lines")
-    result = service.ingest_postgres(ledger, url, sources, replace=replace, dry_run=dry_run)
+    with steps(fmt is Format.table) as step:
+        result = service.ingest_postgres(
+            ledger, url, sources, replace=replace, dry_run=dry_run, step=step
+        )
     show_sync(result, fmt)
 
 

@@ -31,7 +31,7 @@ from netretain.connectors.stripe_api import Page, StripeSource
 from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
 from netretain.errors import arg
-from netretain.ledger.ingest import Ingested, IngestResult, ingest
+from netretain.ledger.ingest import Ingested, IngestResult, Step, ingest
 from netretain.ledger.ledger import Ledger
 from netretain.store import SPECS, Store, input_table
 from netretain.store.catalogue import DERIVED, RECORDS
@@ -88,6 +88,7 @@ def sync_stripe(
     dry_run: bool = False,
     on_page: Page | None = None,
     today: dt.date | None = None,
+    step: Step | None = None,
 ) -> SyncResult:
     """Read customers, subscriptions and (new) invoices from Stripe and ingest them atomically.
 
@@ -122,7 +123,7 @@ def sync_stripe(
     read = {"customers": len(customers), "subscriptions": len(subscriptions)}
     read["invoices"] = len(invoices)
     tables = {kind: sm.table(kind, r) for kind, r in rows.items() if r}
-    result = _ingest_tables(ledger, "stripe", tables, moved, dry_run)
+    result = _ingest_tables(ledger, "stripe", tables, moved, dry_run, step)
     return SyncResult("stripe", read, result, moved, dry_run)
 
 
@@ -151,6 +152,7 @@ def _ingest_tables(
     tables: Mapping[str, pa.Table],
     moved: dict[str, int],
     dry_run: bool,
+    step: Step | None = None,
 ) -> IngestResult | None:
     """Write each kind's table as Parquet and ingest them in one transaction with the cursors."""
     if not tables:
@@ -160,7 +162,7 @@ def _ingest_tables(
         for kind, table in tables.items():
             paths[kind] = Path(tmp) / f"{kind}.parquet"
             pq.write_table(table, paths[kind])
-        return _ingest_files(ledger, source, paths, moved, dry_run)
+        return _ingest_files(ledger, source, paths, moved, dry_run, step=step)
 
 
 def _ingest_files(
@@ -170,6 +172,7 @@ def _ingest_files(
     moved: dict[str, int],
     dry_run: bool,
     replace: bool = True,
+    step: Step | None = None,
 ) -> IngestResult:
     labels = {kind: f"{source}:{kind}" for kind in paths}
     hooks = [_cursor_hook(source, moved), *ledger.on_ingest]
@@ -178,7 +181,13 @@ def _ingest_files(
     store = ledger._created()
     try:
         result = ingest(
-            store, paths, currency=ledger.currency, replace=replace, labels=labels, hooks=hooks
+            store,
+            paths,
+            currency=ledger.currency,
+            replace=replace,
+            labels=labels,
+            hooks=hooks,
+            step=step,
         )
     except _DryRun as done:
         result = IngestResult(done.ingest_id, list(done.files))
@@ -211,6 +220,7 @@ def ingest_postgres(
     *,
     replace: bool = False,
     dry_run: bool = False,
+    step: Step | None = None,
 ) -> SyncResult:
     """Ingest input kinds from a PostgreSQL system of record: each kind's table name or SELECT
     query is copied out as CSV by the server, streamed to a file in chunks (never held whole in
@@ -221,7 +231,7 @@ def ingest_postgres(
     with tempfile.TemporaryDirectory(prefix="netretain-pg-") as tmp:
         paths = {kind: Path(tmp) / f"{kind}.csv" for kind in sources}
         read = {kind: _copy_out(url, sql, paths[kind]) for kind, sql in sources.items()}
-        result = _ingest_files(ledger, "postgres", paths, {}, dry_run, replace)
+        result = _ingest_files(ledger, "postgres", paths, {}, dry_run, replace, step)
     return SyncResult("postgres", read, result, {}, dry_run)
 
 
