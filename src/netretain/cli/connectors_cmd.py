@@ -52,21 +52,24 @@ def show_sync(result: service.SyncResult, fmt: Format) -> None:
     emit(data, fmt, rows=lambda: files, show=show, columns=FILE_COLUMNS)
 
 
+KEY_FILE = typer.Option(
+    None, "--api-key-file", help="File holding the key (default: env STRIPE_API_KEY)."
+)
+API_BASE = typer.Option(
+    None, "--api-base", help="Another Stripe server (a local one).", envvar="STRIPE_API_BASE"
+)
+PAST_DUE = typer.Option("revenue", "--past-due", help="revenue or churn.")
+PAUSED = typer.Option("churn", "--paused", help="churn or revenue.")
+
+
 @sync_app.command("stripe")
 @opt.with_ledger
 def sync_stripe(
-    key_file: Path = typer.Option(
-        None, "--api-key-file", help="File holding the key (default: env STRIPE_API_KEY)."
-    ),
-    api_base: str = typer.Option(
-        None,
-        "--api-base",
-        help="Another Stripe server (e.g. a local one).",
-        envvar="STRIPE_API_BASE",
-    ),
+    key_file: Path = KEY_FILE,
+    api_base: str = API_BASE,
     since: str = typer.Option(None, "--since", help="Ignore invoices before YYYY-MM-DD."),
-    past_due: str = typer.Option("revenue", "--past-due", help="revenue or churn."),
-    paused: str = typer.Option("churn", "--paused", help="churn or revenue."),
+    past_due: str = PAST_DUE,
+    paused: str = PAUSED,
     dry_run: bool = DRY_RUN,
     fmt: Format = opt.FORMAT,
     *,
@@ -76,10 +79,7 @@ def sync_stripe(
 
     Example: STRIPE_API_KEY=sk_live_... netretain sync stripe --db acme.duckdb --dry-run
     """
-    try:
-        rules = StripeRules(past_due=past_due, paused=paused)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    rules = rules_of(past_due, paused)
     source = StripeSource(api_key(key_file), api_base=api_base)
     with steps(fmt is Format.table) as step:
         result = service.sync_stripe(
@@ -186,7 +186,65 @@ def export(
     emit({"tables": rows}, fmt, rows=lambda: rows, columns=("table", "rows"))
 
 
+reconcile_app = typer.Typer(help="Compare netretain's MRR with a source's own figures.")
+RECONCILE_COLUMNS = (
+    "month",
+    "stripe_mrr",
+    "netretain_mrr",
+    "trial",
+    "status",
+    "discount",
+    "plan_change",
+    "usage",
+    "fx",
+    "other",
+)
+
+
+def rules_of(past_due: str, paused: str) -> StripeRules:
+    """The --past-due and --paused rules, a wrong value being a usage error."""
+    try:
+        return StripeRules(past_due=past_due, paused=paused)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@reconcile_app.command("stripe")
+@opt.with_ledger
+def reconcile_stripe(
+    key_file: Path = KEY_FILE,
+    api_base: str = API_BASE,
+    start: str = typer.Option(None, "--from", help="First month (YYYY-MM)."),
+    end: str = typer.Option(None, "--to", help="Last month (YYYY-MM)."),
+    month: str = typer.Option(None, "--month", help="Also list the customers that differ then."),
+    past_due: str = PAST_DUE,
+    paused: str = PAUSED,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Per month, netretain's MRR against the sum of Stripe's subscriptions, explained by rule.
+
+    Example: netretain reconcile stripe --db acme.duckdb --from 2024-01 --month 2024-06
+    """
+    source = StripeSource(api_key(key_file), api_base=api_base)
+    result = service.reconcile_stripe(
+        ledger, source, rules=rules_of(past_due, paused), start=start, end=end, month=month
+    )
+    data = result.to_dict()
+    columns = (*RECONCILE_COLUMNS, "customer_id") if month else RECONCILE_COLUMNS
+
+    def show() -> None:
+        console.print(table(data["months"], title="Stripe's subscriptions vs netretain"))
+        if month:
+            console.print(table(data["customers"], title=f"customers that differ in {month}"))
+
+    rows = data["customers"] if month else data["months"]
+    emit(data, fmt, rows=lambda: rows, show=show, columns=columns)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `sync` (stripe, postgres) and `export` to the main command."""
+    """Add `sync` (stripe, postgres), `reconcile stripe` and `export` to the main command."""
     app.add_typer(sync_app, name="sync")
+    app.add_typer(reconcile_app, name="reconcile")
     app.command("export")(export)

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from netretain.connectors import crm
+from netretain.connectors import reconcile as rc
 from netretain.connectors import stripe_map as sm
 from netretain.connectors.errors import ConnectorError
 from netretain.connectors.stripe_api import Page, StripeSource
 from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
+from netretain.definitions import default
 from netretain.errors import arg
 from netretain.ledger.ingest import Ingested, IngestResult, Step, ingest
 from netretain.ledger.ledger import Ledger
@@ -210,6 +213,64 @@ def _cursor_hook(source: str, moved: dict[str, int]) -> Callable[[Ingested], Non
         store.replace(CURSORS, literal_table(columns, CURSOR_SCHEMA))
 
     return keep
+
+
+def reconcile_stripe(
+    ledger: Ledger,
+    source: StripeSource,
+    *,
+    rules: sm.StripeRules | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    month: str | None = None,
+) -> rc.Reconciliation:
+    """Per month, netretain's MRR against the naive sum of Stripe's subscription objects, each
+    difference put down to a rule; with `month`, the customers whose figures differ in it."""
+    rules = rules or sm.StripeRules()
+    layers = rc.subscription_layers(source.objects("subscriptions"), rules)
+    sources = ledger.sources
+    store = ledger.store
+    subs, lines = (
+        store.table(input_table("subscriptions")),
+        store.table(input_table("invoice_lines")),
+    )
+    held = rc.Ledgered(
+        versions=subs.filter(subs._file == "stripe:subscriptions"),
+        usage=lines.filter((lines._file == "stripe:invoice_lines") & (lines.type == "usage")),
+        mrr=store.table("mrr"),
+        fx=sources.fx,
+        customers=sources.customers,
+        first_month=sources.first_month,
+        horizon=sources.horizon,
+        currency=ledger.currency,
+    )
+    first = sources.first_month if start is None else ledger.month(start)
+    last = ledger.month(end)
+    if month:
+        first, last = min(first, ledger.month(month)), max(last, ledger.month(month))
+    per_customer = store.temp(
+        "_reconcile", rc.by_customer(rc.layer_cents(layers, held), first, last)
+    )
+    months = [
+        rc.reconciled(month_label(r["month_index"]), r)
+        for r in store.to_arrow(rc.by_month(per_customer)).to_pylist()
+    ]
+    customers = []
+    if month:
+        chosen = per_customer.filter(per_customer.month_index == ledger.month(month))
+        differs = ibis.or_(*(chosen[a] != chosen[b] for a, b in pairwise(rc.LAYERS)))
+        for r in store.to_arrow(chosen.filter(differs).order_by("customer_id")).to_pylist():
+            customers.append(rc.reconciled(month, r, r["customer_id"]))
+    store.drop("_reconcile")
+    stamp = default().stamp()
+    return rc.Reconciliation(
+        definition=stamp,
+        currency=ledger.currency,
+        first=month_label(first),
+        last=month_label(last),
+        months=months,
+        customers=customers,
+    )
 
 
 # PostgreSQL in ------------------------------------------------------------------------------
