@@ -24,19 +24,25 @@ class FakeStripe:
     """Objects per list, and the failures to answer before (or instead of) them."""
 
     lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # every line by invoice
     failures: dict[str, list[int]] = field(default_factory=dict)  # answered first, in order
     requests: list[str] = field(default_factory=list)
     url: str = ""
 
     def page(self, name: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
-        planned = self.failures.get(name)
+        planned = self.failures.get(name.split("/")[0])
         if planned:
             status = planned.pop(0)
             kind = "rate_limit_error" if status == 429 else "api_error"
             if status == 400:
                 kind = "invalid_request_error"
             return status, {"error": {"type": kind, "message": f"planned {status}"}}
-        objects = self.lists.get(name, [])
+        if name.startswith("invoices/") and name.endswith("/lines"):
+            invoice = name.split("/")[1]
+            name = "lines"
+            objects = self.lines.get(invoice, [])
+        else:
+            objects = self.lists.get(name, [])
         limit = int(query.get("limit", ["10"])[0])
         after = query.get("starting_after", [None])[0]
         start = 0

@@ -218,3 +218,20 @@ def test_a_wrong_key_is_one_message_without_the_key():
             service.sync_stripe(Ledger(), wrong)
     assert "refused the API key" in str(caught.value)
     assert "sk_test_wrong_secret" not in str(caught.value)
+
+
+def test_an_invoice_with_more_lines_than_its_list_carries_is_read_whole():
+    fake = company()
+    usage = [line(f"il_u{n:03}", 100 + n, "2024-02-01", "2024-03-01", METERED) for n in range(150)]
+    cut = invoice("in_big", "cus_c", "2024-03-02", usage[:10])
+    cut["lines"]["has_more"] = True
+    fake.lists["invoices"].append(cut)
+    fake.lines["in_big"] = usage
+    with serve(fake):
+        ledger = Ledger()
+        result = service.sync_stripe(ledger, source(fake), today=dt.date(2024, 4, 1))
+    assert result.ingest is not None and result.ingest.rejected == 0
+    assert len([r for r in fake.requests if r.startswith("invoices/in_big/lines")]) == 2
+    lines = ledger.execute(ledger.table("input_invoice_lines")).to_pylist()
+    big = [r["amount"] for r in lines if r["line_id"].startswith("in_big/")]
+    assert len(big) == 150 and sum(big) == Decimal("261.75")  # (100 + ... + 249) cents

@@ -55,17 +55,42 @@ class StripeSource:
 
     def objects(self, name: str, on_page: Page | None = None) -> Iterator[dict[str, Any]]:
         """Every object of a list (customers, subscriptions, invoices) as plain dicts, page by
-        page (`starting_after` the last id), each page retried on a rate limit or server error."""
+        page (`starting_after` the last id), each page retried on a rate limit or server error.
+        An invoice comes with all its lines, however many pages they take."""
         service = getattr(self._client.v1, name)
-        params: dict[str, Any] = {"limit": PAGE, **LISTS.get(name, {})}
         seen = 0
-        while True:
-            page = self._call(name, lambda: service.list(params=dict(params)))
-            for obj in page.data:
-                yield obj.to_dict()
-            seen += len(page.data)
+        for page in self._pages(name, lambda params: service.list(params=params), LISTS[name]):
+            for obj in page:
+                if name == "invoices":
+                    obj = self._whole_invoice(obj)
+                yield obj
+            seen += len(page)
             if on_page:
                 on_page(name, seen)
+
+    def _whole_invoice(self, invoice: dict[str, Any]) -> dict[str, Any]:
+        """An invoice whose embedded `lines` list was cut (`has_more`) with the rest fetched."""
+        lines = invoice.get("lines") or {}
+        if not lines.get("has_more"):
+            return invoice
+        service: Any = self._client.v1.invoices.line_items
+        data = [
+            line
+            for page in self._pages(
+                "invoice lines", lambda params: service.list(invoice["id"], params=params), {}
+            )
+            for line in page
+        ]
+        return {**invoice, "lines": {**lines, "data": data, "has_more": False}}
+
+    def _pages(
+        self, name: str, request: Callable[[dict[str, Any]], Any], extra: dict[str, Any]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page of a list as plain dicts, following `has_more` with `starting_after`."""
+        params: dict[str, Any] = {"limit": PAGE, **extra}
+        while True:
+            page = self._call(name, lambda: request(dict(params)))
+            yield [obj.to_dict() for obj in page.data]
             if not page.has_more or not page.data:
                 return
             params["starting_after"] = page.data[-1].id
