@@ -24,7 +24,9 @@ def test_sync_stripe_prints_its_json_and_never_the_key(tmp_path: Path):
         first = run("sync", "stripe", "--db", db, "--api-base", fake.url, "-f", "json")
         assert first.exit_code == 0, first.output
         data = validate("sync", json.loads(first.stdout))
-        assert data["fetched"] == {"customers": 3, "subscriptions": 3, "invoices": 2}
+        assert data["fetched"] == {
+            "products": 1, "customers": 3, "subscriptions": 3, "invoices": 2,
+        }  # fmt: skip
         assert data["ingest"]["accepted"] == 3 + 3 + 2
         dry = run("sync", "stripe", "--db", db, "--api-base", fake.url, "--dry-run", "-f", "json")
         assert validate("sync", json.loads(dry.stdout))["dry_run"] is True
@@ -65,7 +67,8 @@ def test_each_stripe_list_gets_its_own_bar_then_the_ingest_steps():
     with serve(company()) as fake:
         source = StripeSource(KEY, api_base=fake.url)
         service.sync_stripe(Ledger(), source, on_page=pages(step), step=step)
-    assert seen[:3] == [
+    assert seen[:4] == [
+        ("reading Stripe products", 1),
         ("reading Stripe customers", 3),
         ("reading Stripe subscriptions", 3),
         ("reading Stripe invoices", 2),

@@ -147,3 +147,11 @@ def test_a_change_of_terms_ends_the_old_version_and_starts_a_new_one():
     assert (new["subscription_id"], new["start_date"], new["amount"]) == (
         "sub_1@2024-06-01", "2024-06-01", "93.00",
     )  # fmt: skip
+
+
+def test_the_plan_is_the_nickname_else_the_product_name_else_its_id():
+    bare = {**price(3100), "nickname": None}
+    sub = subscription("s", "c", "2024-01-01", [(bare, 1)])
+    assert sm.subscription_row(sub, RULES, {"prod_1": "Netretain Pro"})["plan"] == "Netretain Pro"
+    assert sm.subscription_row(sub, RULES)["plan"] == "prod_1"
+    assert row()["plan"] == "basic"

@@ -23,6 +23,7 @@ def company() -> FakeStripe:
     usage (period Feb 1 - Mar 1); Mar = 62.00 + 23.25 + 100.00 (1200.00 a year) = 185.25."""
     return FakeStripe(
         lists={
+            "products": [{"id": "prod_1", "object": "product", "name": "Netretain Pro"}],
             "customers": [
                 customer("cus_a", "2023-12-20", segment="SMB"),
                 customer("cus_b", "2024-01-03", segment="Enterprise"),
@@ -92,7 +93,10 @@ def test_a_sync_maps_the_account_to_the_cent():
     with serve(company()) as fake:
         ledger = Ledger()
         result = service.sync_stripe(ledger, source(fake), today=dt.date(2024, 4, 1))
-    assert result.read == {"customers": 3, "subscriptions": 3, "invoices": 2}
+    assert result.read == {"products": 1, "customers": 3, "subscriptions": 3, "invoices": 2}
+    plans = ledger.execute(ledger.table("input_subscriptions").select("subscription_id", "plan"))
+    named = sorted((r["subscription_id"], r["plan"]) for r in plans.to_pylist())
+    assert named == [("sub_a", "basic"), ("sub_b", "basic"), ("sub_c", "annual")]
     assert result.ingest is not None and result.ingest.rejected == 0
     assert mrr_by_month(ledger, "2024-01", "2024-03") == {
         "2024-01": Decimal("62.00"),

@@ -18,6 +18,7 @@ RETRIES = 6
 FIRST_DELAY, MAX_DELAY = 0.5, 20.0
 # Lists netretain reads, with the parameters that ask for every object (canceled ones too).
 LISTS: dict[str, dict[str, Any]] = {
+    "products": {},
     "customers": {},
     "subscriptions": {"status": "all"},
     "invoices": {},

@@ -93,9 +93,12 @@ def discounted(amount: int, discounts: Iterable[Obj | None], currency: str) -> i
     return amount
 
 
-def subscription_row(sub: Obj, rules: StripeRules) -> dict[str, str | None] | None:
+def subscription_row(
+    sub: Obj, rules: StripeRules, products: Mapping[str, str] | None = None
+) -> dict[str, str | None] | None:
     """One subscription's row (None when it was never paid for): the licensed items' amount per
-    interval after discounts, from the trial's end, ending as its status and the rules say."""
+    interval after discounts, from the trial's end, ending as its status and the rules say. The
+    plan is the price's nickname, else its product's name (`products`: id -> name), else its id."""
     if sub.get("status") in NEVER_PAID:
         return None
     items = [i for i in (sub.get("items") or {}).get("data", []) if not metered(price_of(i))]
@@ -120,7 +123,7 @@ def subscription_row(sub: Obj, rules: StripeRules) -> dict[str, str | None] | No
         "interval_months": _text(interval_months(prices[0])),
         "currency": currency,
         "quantity": str(sum(quantities)),
-        "plan": _plan(prices[0]),
+        "plan": _plan(prices[0], products),
     }
 
 
@@ -276,5 +279,6 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _plan(price: Obj) -> str | None:
-    return price.get("nickname") or _id(price.get("product"))
+def _plan(price: Obj, products: Mapping[str, str] | None = None) -> str | None:
+    product = _id(price.get("product"))
+    return price.get("nickname") or (products or {}).get(product or "") or product

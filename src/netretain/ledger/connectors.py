@@ -104,6 +104,7 @@ def sync_stripe(
     rules = rules or sm.StripeRules()
     floor = _since(since)
     known = cursors(ledger._store, "stripe")
+    products = {p["id"]: p.get("name") or p["id"] for p in source.objects("products", on_page)}
     customers = list(source.objects("customers", on_page))
     subscriptions = list(source.objects("subscriptions", on_page))
     invoices = [
@@ -114,7 +115,7 @@ def sync_stripe(
     rows = {
         "customers": [sm.customer_row(c) for c in customers],
         "subscriptions": sm.versions(
-            [r for s in subscriptions if (r := sm.subscription_row(s, rules))],
+            [r for s in subscriptions if (r := sm.subscription_row(s, rules, products))],
             _stored_subscriptions(ledger._store, "stripe:subscriptions"),
             today or dt.datetime.now(dt.UTC).date(),
         ),
@@ -123,7 +124,8 @@ def sync_stripe(
     moved = dict(known)
     if invoices:
         moved["invoices"] = max(int(i["created"]) for i in invoices)
-    read = {"customers": len(customers), "subscriptions": len(subscriptions)}
+    read = {"products": len(products), "customers": len(customers)}
+    read["subscriptions"] = len(subscriptions)
     read["invoices"] = len(invoices)
     tables = {kind: sm.table(kind, r) for kind, r in rows.items() if r}
     result = _ingest_tables(ledger, "stripe", tables, moved, dry_run, step)
