@@ -113,6 +113,14 @@ def test_export_to_postgres_replaces_the_schema_whole(pg_server: PostgresServer,
     mrr = from_files.execute(from_files.table("mrr").mrr_cents.sum().name("s").as_table())
     assert cents == mrr.to_pylist()[0]["s"]
     assert rows == len(months(from_files))
+    assert {"report_trend", "report_cohorts", "report_segments", "report_accounts"} <= set(first)
+    with psycopg.connect(pg_server.url) as con:
+        ndr = con.execute("SELECT ndr FROM bi.report_trend ORDER BY as_of DESC LIMIT 1").fetchone()[
+            0
+        ]
+        segments = con.execute("SELECT DISTINCT by FROM bi.report_segments").fetchall()
+    assert ndr == from_files.report().ndr
+    assert {s for (s,) in segments} == set(from_files.attributes())
     assert Decimal(last) == months(from_files)[-1]["mrr"]
 
 

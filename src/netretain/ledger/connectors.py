@@ -339,17 +339,32 @@ def report_tables(ledger: Ledger) -> dict[str, Callable[[], Iterator[pa.RecordBa
     for name in (*LEDGER_TABLES, CURSORS):
         if store.has(name):
             found[name] = _batches(store, store.table(name))
-    months = [m.to_dict() for m in ledger.movements()]
-    found["report_months"] = lambda: iter(pa.Table.from_pylist(_flat(months)).to_batches())
+    reports = {
+        "report_months": [m.to_dict() for m in ledger.movements()],
+        "report_trend": list(ledger.trend()),
+        "report_cohorts": ledger.cohorts().to_dict()["cells"],
+        "report_segments": [
+            {"by": by, "segment": row.pop(by), **row}
+            for by in ledger.attributes()
+            for row in ledger.segments(by).to_dict()["segments"]
+        ],
+    }
+    for name, rows in reports.items():
+        if rows:
+            found[name] = _rows(rows)
     found["report_accounts"] = _batches(store, account_table(ledger, "hubspot"))
     return found
+
+
+def _rows(rows: list[dict[str, Any]]) -> Callable[[], Iterator[pa.RecordBatch]]:
+    return lambda: iter(pa.Table.from_pylist(_flat(rows)).to_batches())
 
 
 def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Record dicts as table rows: a definition stamp becomes its name and sha256 columns."""
     out = []
     for row in rows:
-        flat = {k: v for k, v in row.items() if k != "definition"}
+        flat = {k: v for k, v in row.items() if k not in ("definition", "warnings")}
         if isinstance(stamp := row.get("definition"), dict):
             flat.update(definition=stamp.get("name"), sha256=stamp.get("sha256"))
         out.append(flat)
