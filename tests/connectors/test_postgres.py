@@ -191,3 +191,28 @@ def test_the_commands_sync_from_a_mapping_file_and_export(
     tables = {t["table"]: t["rows"] for t in exported["tables"]}
     assert tables[f"salesforce:{out}"] > 0 and tables["movements"] > 0
     assert out.read_text().splitlines()[0] == ",".join(SALESFORCE)
+
+
+def test_a_stripe_sync_into_a_postgresql_ledger_gives_the_same_figures(pg_server: PostgresServer):
+    import datetime as dt
+    import uuid
+
+    from netretain.connectors.stripe_api import StripeSource
+    from netretain.engines.postgres import PostgresStore
+    from tests.connectors.fake_stripe import KEY, serve
+    from tests.connectors.test_stripe_sync import company
+
+    store = PostgresStore(pg_server.url, schema=f"s_{uuid.uuid4().hex[:8]}")
+    try:
+        ledgers = [Ledger(store=store), Ledger()]
+        with serve(company()) as fake:
+            for ledger in ledgers:
+                source = StripeSource(KEY, api_base=fake.url)
+                service.sync_stripe(ledger, source, today=dt.date(2024, 4, 1))
+                again = service.sync_stripe(ledger, source, today=dt.date(2024, 4, 1))
+                assert again.ingest is not None and not again.ingest.changed
+        on_postgres, on_duckdb = (months(ledger) for ledger in ledgers)
+        assert on_postgres == on_duckdb and on_postgres[-1]["mrr"] == Decimal("185.25")
+        assert service.cursors(store, "stripe") == service.cursors(ledgers[1].store, "stripe")
+    finally:
+        store.close()
