@@ -25,9 +25,9 @@ def test_sync_stripe_prints_its_json_and_never_the_key(tmp_path: Path):
         assert first.exit_code == 0, first.output
         data = validate("sync", json.loads(first.stdout))
         assert data["fetched"] == {
-            "products": 1, "customers": 3, "subscriptions": 3, "invoices": 2,
+            "products": 1, "customers": 3, "subscriptions": 3, "invoices": 2, "credit_notes": 2,
         }  # fmt: skip
-        assert data["ingest"]["accepted"] == 3 + 3 + 2
+        assert data["ingest"]["accepted"] == 3 + 3 + 3
         dry = run("sync", "stripe", "--db", db, "--api-base", fake.url, "--dry-run", "-f", "json")
         assert validate("sync", json.loads(dry.stdout))["dry_run"] is True
         table = run("sync", "stripe", "--db", db, "--api-base", fake.url)

@@ -80,7 +80,13 @@ def test_a_company_built_with_the_sdk_syncs_to_the_cent(
     ledger = Ledger()
     source = StripeSource(KEY, api_base=localstripe)
     first = service.sync_stripe(ledger, source, today=dt.date(2024, 4, 1))
-    assert first.read == {"products": 1, "customers": 4, "subscriptions": 4, "invoices": 3}
+    assert first.read == {
+        "products": 1,
+        "customers": 4,
+        "subscriptions": 4,
+        "invoices": 3,
+        "credit_notes": 0,
+    }  # fmt: skip  (localstripe has no credit notes: its 404 on that list means none)
     assert first.ingest is not None and first.ingest.rejected == 0
     assert months(ledger, "2024-01", "2024-03") == {
         "2024-01": Decimal("62.00"),

@@ -69,6 +69,37 @@ def company() -> FakeStripe:
                     ],
                 ),
             ],
+            "credit_notes": [
+                {
+                    "id": "cn_1",
+                    "object": "credit_note",
+                    "customer": "cus_a",
+                    "currency": "usd",
+                    "created": ts("2024-02-10"),
+                    "status": "issued",
+                    "invoice": "in_2",
+                    "lines": {
+                        "object": "list",
+                        "data": [
+                            {
+                                "id": "cnli_1",
+                                "amount": 2500,
+                                "quantity": 1,
+                                "discount_amounts": [{"amount": 500}],
+                            },
+                        ],
+                    },
+                },
+                {
+                    "id": "cn_2",
+                    "object": "credit_note",
+                    "customer": "cus_a",
+                    "currency": "usd",
+                    "created": ts("2024-02-11"),
+                    "status": "void",
+                    "lines": {"data": []},
+                },
+            ],
         }
     )
 
@@ -93,7 +124,9 @@ def test_a_sync_maps_the_account_to_the_cent():
     with serve(company()) as fake:
         ledger = Ledger()
         result = service.sync_stripe(ledger, source(fake), today=dt.date(2024, 4, 1))
-    assert result.read == {"products": 1, "customers": 3, "subscriptions": 3, "invoices": 2}
+    assert result.read == {
+        "products": 1, "customers": 3, "subscriptions": 3, "invoices": 2, "credit_notes": 2,
+    }  # fmt: skip
     plans = ledger.execute(ledger.table("input_subscriptions").select("subscription_id", "plan"))
     named = sorted((r["subscription_id"], r["plan"]) for r in plans.to_pylist())
     assert named == [("sub_a", "basic"), ("sub_b", "basic"), ("sub_c", "annual")]
@@ -105,6 +138,7 @@ def test_a_sync_maps_the_account_to_the_cent():
     }
     lines = ledger.execute(ledger.table("input_invoice_lines")).to_pylist()
     assert sorted((r["line_id"], r["type"], r["amount"]) for r in lines) == [
+        ("cn_1/cnli_1", "one_time", Decimal("-20.00")),  # 25.00 less a 5.00 discount, given back
         ("in_1/il_1", "usage", Decimal("18.40")),
         ("in_2/il_2", "one_time", Decimal("50.00")),
     ]
@@ -136,7 +170,9 @@ def test_incremental_sync_reads_only_new_invoices_and_repeats_nothing():
         assert again.read["invoices"] == 0
         assert again.ingest is not None
         assert not again.ingest.changed
-        assert service.cursors(ledger.store, "stripe") == {"invoices": ts("2024-03-01")}
+        assert service.cursors(ledger.store, "stripe") == {
+            "invoices": ts("2024-03-01"), "credit_notes": ts("2024-02-11"),
+        }  # fmt: skip
         fake.lists["invoices"].append(
             invoice("in_3", "cus_b", "2024-04-01",
                     [line("il_3", 2210, "2024-03-01", "2024-04-01", METERED)])
@@ -144,7 +180,7 @@ def test_incremental_sync_reads_only_new_invoices_and_repeats_nothing():
         third = service.sync_stripe(ledger, source(fake), today=dt.date(2024, 4, 1))
     assert third.read["invoices"] == 1
     assert [f.accepted for f in third.ingest.files if f.kind == "invoice_lines"] == [1]
-    assert service.cursors(ledger.store, "stripe") == {"invoices": ts("2024-04-01")}
+    assert service.cursors(ledger.store, "stripe")["invoices"] == ts("2024-04-01")
 
 
 def test_a_plan_change_keeps_the_months_before_it():
@@ -185,7 +221,7 @@ def test_a_failure_mid_sync_leaves_the_ledger_and_cursors_as_they_were():
         with pytest.raises(ConnectorError, match=r"invoices after 7 tries \(500\)"):
             service.sync_stripe(ledger, source(fake), today=dt.date(2024, 4, 2))
     assert ingests(ledger) == before
-    assert service.cursors(ledger.store, "stripe") == {"invoices": ts("2024-03-01")}
+    assert service.cursors(ledger.store, "stripe")["invoices"] == ts("2024-03-01")
     assert mrr_by_month(ledger, "2024-03", "2024-03") == {"2024-03": Decimal("185.25")}
 
 
@@ -209,7 +245,7 @@ def test_a_dry_run_counts_what_would_change_and_writes_nothing():
         result = service.sync_stripe(ledger, source(fake), dry_run=True)
     assert result.ingest is not None
     assert {f.kind: f.accepted for f in result.ingest.files} == {
-        "customers": 3, "subscriptions": 3, "invoice_lines": 2,
+        "customers": 3, "subscriptions": 3, "invoice_lines": 3,
     }  # fmt: skip
     assert ingests(ledger) == 0
     assert service.cursors(ledger.store, "stripe") == {}

@@ -4,4 +4,7 @@ from netretain.errors import NetretainError
 
 
 class ConnectorError(NetretainError):
-    """A source (Stripe, PostgreSQL) refused or failed; the message never holds a secret."""
+    """A source (Stripe, PostgreSQL) refused or failed; the message never holds a secret.
+    `status` is the HTTP status a web source answered, if any."""
+
+    status: int | None = None

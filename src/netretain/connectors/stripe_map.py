@@ -241,6 +241,34 @@ def invoice_line_rows(invoice: Obj) -> list[dict[str, str | None]]:
     return rows
 
 
+def credit_note_rows(note: Obj) -> list[dict[str, str | None]]:
+    """A credit note's lines as negative one-time lines: money given back, never MRR (Stripe's
+    own MRR leaves credit notes out too). Void notes give nothing."""
+    if note.get("status") == "void":
+        return []
+    currency = (note.get("currency") or "").upper()
+    rows = []
+    for line in (note.get("lines") or {}).get("data", []):
+        net = int(line.get("amount") or 0)
+        net -= sum(int(d.get("amount") or 0) for d in line.get("discount_amounts") or [])
+        rows.append(
+            {
+                "line_id": f"{note['id']}/{line['id']}",
+                "customer_id": _id(note.get("customer")),
+                "invoice_date": day(note.get("created")),
+                "type": "one_time",
+                "service_start": None,
+                "service_end": None,
+                "amount": money(-net, currency),
+                "currency": currency,
+                "quantity": _text(line.get("quantity")),
+                "plan": None,
+                "subscription_id": None,
+            }
+        )
+    return rows
+
+
 def line_type(line: Obj) -> str | None:
     """`one_time` for an invoice item, `usage` for a metered price, None for licensed items."""
     parent = (line.get("parent") or {}).get("type")

@@ -93,13 +93,14 @@ def sync_stripe(
     today: dt.date | None = None,
     step: Step | None = None,
 ) -> SyncResult:
-    """Read customers, subscriptions and (new) invoices from Stripe and ingest them atomically.
+    """Read products, customers, subscriptions and new invoices and credit notes from Stripe,
+    and ingest them atomically.
 
     Customers and subscriptions are read whole every time (their state changes; an unchanged one
     is an exact repeat, a changed one replaces its row and is recorded as a correction); invoices
-    only past the `invoices` cursor and `since` (YYYY-MM-DD). A subscription whose terms changed
-    since the last sync gets a new version from `today` (default: today, UTC). Nothing is written
-    until everything was read; the cursors move in the ingest's own transaction.
+    and credit notes only past their cursors and `since` (YYYY-MM-DD). A subscription whose terms
+    changed since the last sync gets a new version from `today` (default: today, UTC). Nothing is
+    written until everything was read; the cursors move in the ingest's own transaction.
     """
     rules = rules or sm.StripeRules()
     floor = _since(since)
@@ -107,11 +108,8 @@ def sync_stripe(
     products = {p["id"]: p.get("name") or p["id"] for p in source.objects("products", on_page)}
     customers = list(source.objects("customers", on_page))
     subscriptions = list(source.objects("subscriptions", on_page))
-    invoices = [
-        i
-        for i in source.objects("invoices", on_page)
-        if int(i["created"]) > known.get("invoices", -1) and int(i["created"]) >= floor
-    ]
+    invoices = _since_cursor(source.objects("invoices", on_page), known.get("invoices"), floor)
+    notes = _since_cursor(source.objects("credit_notes", on_page), known.get("credit_notes"), floor)
     rows = {
         "customers": [sm.customer_row(c) for c in customers],
         "subscriptions": sm.versions(
@@ -119,17 +117,26 @@ def sync_stripe(
             _stored_subscriptions(ledger._store, "stripe:subscriptions"),
             today or dt.datetime.now(dt.UTC).date(),
         ),
-        "invoice_lines": [r for i in invoices for r in sm.invoice_line_rows(i)],
+        "invoice_lines": [r for i in invoices for r in sm.invoice_line_rows(i)]
+        + [r for n in notes for r in sm.credit_note_rows(n)],
     }
     moved = dict(known)
-    if invoices:
-        moved["invoices"] = max(int(i["created"]) for i in invoices)
+    for name, objects in (("invoices", invoices), ("credit_notes", notes)):
+        if objects:
+            moved[name] = max(int(o["created"]) for o in objects)
     read = {"products": len(products), "customers": len(customers)}
-    read["subscriptions"] = len(subscriptions)
-    read["invoices"] = len(invoices)
+    read.update(subscriptions=len(subscriptions), invoices=len(invoices), credit_notes=len(notes))
     tables = {kind: sm.table(kind, r) for kind, r in rows.items() if r}
     result = _ingest_tables(ledger, "stripe", tables, moved, dry_run, step)
     return SyncResult("stripe", read, result, moved, dry_run)
+
+
+def _since_cursor(
+    objects: Iterator[dict[str, Any]], cursor: int | None, floor: int
+) -> list[dict[str, Any]]:
+    """The objects created after the cursor and not before `since`."""
+    after = -1 if cursor is None else cursor
+    return [o for o in objects if int(o["created"]) > after and int(o["created"]) >= floor]
 
 
 def _stored_subscriptions(store: Store | None, file: str) -> list[dict[str, Any]]:
