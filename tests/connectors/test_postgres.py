@@ -15,6 +15,7 @@ import pytest
 from netretain import Ledger
 from netretain.connectors.errors import ConnectorError
 from netretain.ledger import connectors as service
+from netretain.ledger import exports
 from netretain.synthetic import generate_company
 from tests.servers import PostgresServer
 
@@ -101,8 +102,8 @@ def test_the_source_is_only_read(erp: str):
 
 
 def test_export_to_postgres_replaces_the_schema_whole(pg_server: PostgresServer, from_files):
-    first = service.export_postgres(from_files, pg_server.url, "bi")
-    second = service.export_postgres(from_files, pg_server.url, "bi")
+    first = exports.export_postgres(from_files, pg_server.url, "bi")
+    second = exports.export_postgres(from_files, pg_server.url, "bi")
     assert first == second and first["movements"] > 0
     with psycopg.connect(pg_server.url) as con:
         (cents,) = con.execute("SELECT sum(mrr_cents) FROM bi.mrr").fetchone()
@@ -128,7 +129,7 @@ def test_export_to_parquet_replaces_the_directory(tmp_path: Path, from_files: Le
     target = tmp_path / "bi"
     target.mkdir()
     (target / "stale.parquet").write_text("old")
-    written = service.export_parquet(from_files, target)
+    written = exports.export_parquet(from_files, target)
     assert not (target / "stale.parquet").exists()
     assert pq.read_table(target / "movements.parquet").num_rows == written["movements"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bi"]  # nothing left beside it
@@ -151,7 +152,7 @@ def test_crm_files_have_the_crm_import_layout_and_exact_money(
     tmp_path: Path, from_files: Ledger, crm: str, header: list[str]
 ):
     path = tmp_path / f"{crm}.csv"
-    rows = service.export_crm(from_files, crm, path)
+    rows = exports.export_crm(from_files, crm, path)
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
         assert next(reader) == header

@@ -13,7 +13,7 @@ from netretain.cli.progress import steps
 from netretain.cli.render import Format, console, emit, table
 from netretain.connectors.stripe_api import Page, StripeSource
 from netretain.connectors.stripe_map import StripeRules
-from netretain.ledger import Ledger
+from netretain.ledger import Ledger, exports
 from netretain.ledger import connectors as service
 from netretain.ledger.ingest import Step
 from netretain.store import Progress
@@ -173,13 +173,13 @@ def export(
     """
     written: dict[str, int] = {}
     if to_postgres:
-        written.update(service.export_postgres(ledger, to_postgres, target_schema))
+        written.update(exports.export_postgres(ledger, to_postgres, target_schema))
     if to_parquet:
-        written.update(service.export_parquet(ledger, to_parquet))
+        written.update(exports.export_parquet(ledger, to_parquet))
     if to_crm:
         if out is None:
             raise typer.BadParameter("--to-crm needs --out FILE")
-        written[f"{to_crm}:{out}"] = service.export_crm(ledger, to_crm, out, as_of)
+        written[f"{to_crm}:{out}"] = exports.export_crm(ledger, to_crm, out, as_of)
     if not written:
         raise typer.BadParameter("name a target: --to-postgres, --to-parquet or --to-crm")
     rows = [{"table": k, "rows": v} for k, v in written.items()]
