@@ -235,11 +235,16 @@ def reconcile_stripe(
     columns = (*RECONCILE_COLUMNS, "customer_id") if month else RECONCILE_COLUMNS
 
     def show() -> None:
-        console.print(table(data["months"], title="Stripe's subscriptions vs netretain"))
+        shown = [{k: v for k, v in m.items() if k != "customer_id"} for m in data["months"]]
+        console.print(table(shown, title="Stripe's subscriptions vs netretain"))
         if month:
             console.print(table(data["customers"], title=f"customers that differ in {month}"))
 
-    rows = data["customers"] if month else data["months"]
+    rows = (
+        data["customers"]
+        if month
+        else [{k: v for k, v in m.items() if k != "customer_id"} for m in data["months"]]
+    )
     emit(data, fmt, rows=lambda: rows, show=show, columns=columns)
 
 

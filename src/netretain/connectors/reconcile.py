@@ -184,10 +184,7 @@ class Reconciled:
     customer_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
-        if self.customer_id is None:
-            data.pop("customer_id")
-        return data
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
