@@ -7,6 +7,7 @@ import typer
 from netretain.cli import (
     analysis_cmd,
     commands,
+    connectors_cmd,
     definitions_cmd,
     demo_cmd,
     forecast_cmd,
@@ -35,6 +36,7 @@ playbooks_cmd.register(app)
 info_cmd.register(app)
 maintenance_cmd.register(app)
 forecast_cmd.register(app)
+connectors_cmd.register(app)
 
 
 def main() -> None:

@@ -108,8 +108,8 @@ LEDGER_OPTIONS = {
     "wait": (float | None, WAIT),
 }
 # Commands that write the ledger (ingest, rebuild; demo opens its own); every other one reads.
-WRITERS = frozenset({"ingest", "rebuild", "train"})
-CREATORS = frozenset({"ingest"})
+WRITERS = frozenset({"ingest", "rebuild", "train", "sync_stripe", "sync_postgres"})
+CREATORS = frozenset({"ingest", "sync_stripe", "sync_postgres"})
 
 
 DEFINITION_OPTIONS = {
@@ -139,6 +139,8 @@ FLAGS = {
     "check": "netretain check",
     "rebuild": "netretain rebuild",
     "sample": "--sample",
+    "since": "--since",
+    "crm": "--to-crm",
 }
 INTERRUPTED = "interrupted; the ledger is unchanged"
 INTERRUPTED_AFTER = "interrupted after the ledger was updated; the update is complete"
