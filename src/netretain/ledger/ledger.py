@@ -189,6 +189,8 @@ class Ledger:
         invoice_lines: str | Path | None = None,
         mrr: str | Path | None = None,
         fx_rates: str | Path | None = None,
+        plans: str | Path | None = None,
+        usage_events: str | Path | None = None,
         strict: bool = False,
         replace: bool = False,
         step: Step | None = None,
@@ -206,6 +208,8 @@ class Ledger:
             "invoice_lines": invoice_lines,
             "mrr": mrr,
             "fx_rates": fx_rates,
+            "plans": plans,
+            "usage_events": usage_events,
         }
         files = {kind: path for kind, path in given.items() if path is not None}
         return self._ingest(

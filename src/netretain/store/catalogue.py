@@ -57,6 +57,7 @@ DERIVED = (
     "mrr_components",
     "movements",
     "mrr",
+    "usage_monthly",
 )
 
 

@@ -67,3 +67,22 @@ USAGE_NOISE_SD = 0.20
 
 ONBOARDING_P = np.array([0.30, 0.60, 0.90])
 ONBOARDING_USD = np.array([[99.0, 499.0], [1000.0, 5000.0], [5000.0, 25000.0]])
+
+# The hidden health of each customer: an AR(1) around the customer's own mean, one step a month.
+# It drives churn, contraction and expansion hazards and the usage the customer shows; it is
+# recorded apart (SyntheticCompany.health) and never written as an input.
+HEALTH_MEAN_SD = 0.6
+HEALTH_PERSISTENCE = 0.85
+HEALTH_SHOCK_SD = 0.45
+HEALTH_CHURN = 1.6  # hazard x exp(-1.6 health), normalised to the mean hazard
+HEALTH_CONTRACT = 1.0
+HEALTH_EXPAND = 0.8
+# Usage per seat follows health: api calls x exp(0.9 health) with noise; active seats a share.
+METRICS = ("api_calls", "seats_active")
+API_CALLS_PER_SEAT = np.array([800.0, 2400.0, 8000.0, 24000.0])  # median, by plan
+API_CALLS_HEALTH = 0.9
+API_CALLS_NOISE_SD = 0.25
+SEATS_ACTIVE_BASE = 1.2  # logit of the active share at health 0 (about 77%)
+SEATS_ACTIVE_HEALTH = 1.4
+# What each plan includes a month, per seat (seats_active: 1 per seat billed).
+INCLUDED_API_CALLS = np.array([1000.0, 3000.0, 10000.0, 30000.0])
