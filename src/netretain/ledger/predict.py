@@ -20,13 +20,25 @@ if TYPE_CHECKING:
 
 
 def feature_inputs(ledger: Ledger) -> FeatureInputs:
-    """The ledger's Sources plus the input rows that carry billing terms."""
+    """The ledger's Sources plus the input rows that carry billing terms, and its usage."""
     store = ledger.store
     kept = {
         kind: store.table(input_table(kind)) if store.has(input_table(kind)) else None
-        for kind in ("subscriptions", "invoice_lines")
+        for kind in ("subscriptions", "invoice_lines", "plans")
     }
-    return FeatureInputs(ledger.sources, kept["subscriptions"], kept["invoice_lines"])
+    usage = store.table("usage_monthly") if store.has("usage_monthly") else None
+    metrics: tuple[str, ...] = ()
+    if usage is not None:
+        found = store.to_arrow(usage.select("metric").distinct()).column("metric").to_pylist()
+        metrics = tuple(sorted(found))
+    return FeatureInputs(
+        ledger.sources,
+        kept["subscriptions"],
+        kept["invoice_lines"],
+        usage_monthly=usage,
+        plans=kept["plans"],
+        usage_metrics=metrics,
+    )
 
 
 def features(

@@ -52,7 +52,7 @@ SEATS_MEDIAN = np.array([5.0, 28.0, 150.0])
 SEATS_MIN = np.array([2, 13, 60])
 SEATS_MAX = np.array([12, 60, 400])
 
-CHURN_HAZARD = np.array([0.018, 0.008, 0.004])
+CHURN_HAZARD = np.array([0.030, 0.013, 0.0065])
 EXPAND_RATE = np.array([0.040, 0.036, 0.050])
 CONTRACT_RATE = np.array([0.020, 0.012, 0.008])
 EXPAND_SIZE = (0.10, 0.40)
@@ -72,9 +72,9 @@ ONBOARDING_USD = np.array([[99.0, 499.0], [1000.0, 5000.0], [5000.0, 25000.0]])
 # It drives churn, contraction and expansion hazards and the usage the customer shows; it is
 # recorded apart (SyntheticCompany.health) and never written as an input.
 HEALTH_MEAN_SD = 0.6
-HEALTH_PERSISTENCE = 0.85
+HEALTH_PERSISTENCE = 0.9
 HEALTH_SHOCK_SD = 0.45
-HEALTH_CHURN = 1.6  # hazard x exp(-1.6 health), normalised to the mean hazard
+HEALTH_CHURN = 2.0  # hazard x exp(-2 health), normalised to the mean hazard
 HEALTH_CONTRACT = 1.0
 HEALTH_EXPAND = 0.8
 # Usage per seat follows health: api calls x exp(0.9 health) with noise; active seats a share.
