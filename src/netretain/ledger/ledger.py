@@ -653,5 +653,11 @@ class Ledger:
 
         return predict.risk(self, as_of, **options)
 
+    def plan_fit(self, as_of: str | None = None, **options: Any) -> dict[str, Any]:
+        """Accounts over their plan's allowance (upgrade) or far under it (right-size)."""
+        from netretain.ledger import predict
+
+        return predict.plan_fit(self, as_of, **options)
+
 
 __all__ = ["Ledger"]

@@ -11,6 +11,7 @@ import pandas as pd
 from netretain.core.arith import month_label
 from netretain.core.results import money
 from netretain.predict import backtest as bt
+from netretain.predict import planfit as pf
 from netretain.predict.features import HORIZON, TARGETS, FeatureInputs, feature_table
 from netretain.predict.models import RiskModel
 from netretain.store import input_table
@@ -126,3 +127,64 @@ def _span(first: int, last: int) -> dict[str, str]:
 
 def _text(value: Any) -> str | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def plan_fit(
+    ledger: Ledger,
+    as_of: str | None = None,
+    *,
+    over: float = pf.OVER,
+    under: float = pf.UNDER,
+    top: int | None = None,
+) -> dict[str, Any]:
+    """Accounts over what their plan includes (upgrade) or far under it (right-size) at
+    `as_of`, each with its evidence per metric; upgrades first, then by score."""
+    month = ledger.month(as_of)
+    rows = pf.evidence(feature_inputs(ledger), month)
+    found = [] if rows is None else _rows(ledger, pf.candidates(rows, over=over, under=under))
+    owners = _owners(ledger, sorted({r["customer_id"] for r in found}))
+    accounts: dict[str, dict[str, Any]] = {}
+    for r in sorted(found, key=lambda r: (r["customer_id"], r["metric"])):
+        account = accounts.setdefault(r["customer_id"], _account(r, owners))
+        account["evidence"].append(
+            {
+                "metric": r["metric"],
+                "used": r["used"],
+                "included": r["included"],
+                "utilisation": r["utilisation"],
+            }
+        )
+    ranked = sorted(accounts.values(), key=lambda a: (a["action"] != "upgrade", -a["score"]))
+    for a in ranked:
+        a["reason"] = pf.reason(a["action"], a["evidence"], over=over, under=under)
+    return {
+        "as_of": month_label(month),
+        "currency": ledger.currency,
+        "thresholds": {"over": over, "under": under},
+        "accounts": ranked if top is None else ranked[:top],
+    }
+
+
+def _rows(ledger: Ledger, expr: Any) -> list[dict[str, Any]]:
+    return ledger.store.to_arrow(expr).to_pylist()
+
+
+def _owners(ledger: Ledger, ids: list[str]) -> dict[str, str | None]:
+    """Each account's owner from the customers file's `owner` column (none without one)."""
+    customers = ledger.store.table("customers")
+    if "owner" not in customers.columns or not ids:
+        return {}
+    wanted = customers.filter(customers.customer_id.isin(ids)).select("customer_id", "owner")
+    return {r["customer_id"]: _text(r["owner"]) for r in _rows(ledger, wanted)}
+
+
+def _account(row: dict[str, Any], owners: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "customer_id": row["customer_id"],
+        "owner": owners.get(row["customer_id"]),
+        "plan": row["plan"],
+        "mrr": money(int(row["mrr_cents"])),
+        "action": row["action"],
+        "score": round(float(row["score"]), 4),
+        "evidence": [],
+    }

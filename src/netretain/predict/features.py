@@ -111,7 +111,7 @@ def mrr_block(inputs: FeatureInputs, spine: ir.Table) -> ir.Table:
     )
 
 
-def _terms(inputs: FeatureInputs) -> ir.Table | None:
+def billing_terms(inputs: FeatureInputs) -> ir.Table | None:
     """Subscription terms as (customer_id, first, last, interval, renewal_base, plan, cents,
     units), units being the term's quantity (seats).
 
@@ -157,7 +157,7 @@ def _terms(inputs: FeatureInputs) -> ir.Table | None:
 def contract_block(inputs: FeatureInputs, spine: ir.Table) -> ir.Table | None:
     """Billing interval (months), months to the next renewal and the plan, from the terms in
     force at M (the largest by amount names the plan)."""
-    terms = _terms(inputs)
+    terms = billing_terms(inputs)
     if terms is None:
         return None
     at = spine.select(*KEYS)
@@ -202,7 +202,7 @@ def usage_block(inputs: FeatureInputs, spine: ir.Table) -> ir.Table | None:
         inputs.usage_monthly,
         spine.select(*KEYS),
         inputs.usage_metrics,
-        terms=_terms(inputs),
+        terms=billing_terms(inputs),
         plans=inputs.plans,
     )
 

@@ -31,7 +31,7 @@ class Health:
         stationary = P.HEALTH_SHOCK_SD / np.sqrt(1 - P.HEALTH_PERSISTENCE**2)
         self.value = self.mean + rng.normal(0.0, stationary, n)
         self.variance = P.HEALTH_MEAN_SD**2 + stationary**2
-        self.api_scale = rng.lognormal(0.0, 0.3, n)
+        self.api_scale = rng.lognormal(0.0, 0.2, n)
         self.usage = ColumnBuffer(USAGE_DTYPES)
         self.recorded = ColumnBuffer(HEALTH_DTYPES)
 
@@ -44,13 +44,19 @@ class Health:
         """exp(weight x health) over its mean, so a hazard keeps its average over customers."""
         return np.exp(weight * self.value[idx] - weight**2 * self.variance / 2)
 
+    def churn_factor(self, idx: np.ndarray) -> np.ndarray:
+        """The churn hazard's multiplier: low health, and a step up once health falls below the
+        crisis level (the account has all but stopped using the product)."""
+        crisis = np.where(self.value[idx] < P.HEALTH_CRISIS, P.HEALTH_CRISIS_CHURN, 1.0)
+        return self.factor(idx, -P.HEALTH_CHURN) * crisis
+
     def observe(self, idx: np.ndarray, m: int, seats: np.ndarray, plan: np.ndarray) -> None:
         """Record this month's health and usage (api calls, active seats) of customers `idx`."""
         n, h = len(idx), self.value[idx]
         self.recorded.add(n, customer=idx, month=m, health=h)
         noise = self.rng.normal(0.0, P.API_CALLS_NOISE_SD, n)
         calls = P.API_CALLS_PER_SEAT[plan] * seats * self.api_scale[idx]
-        calls = np.rint(calls * np.exp(P.API_CALLS_HEALTH * (h - 0.5) + noise))
+        calls = np.rint(calls * np.exp(P.API_CALLS_HEALTH * h + noise))
         share = 1 / (1 + np.exp(-(P.SEATS_ACTIVE_BASE + P.SEATS_ACTIVE_HEALTH * h)))
         active = self.rng.binomial(seats, share)
         day = self.rng.integers(1, 29, n)

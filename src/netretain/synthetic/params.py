@@ -75,13 +75,15 @@ HEALTH_MEAN_SD = 0.6
 HEALTH_PERSISTENCE = 0.9
 HEALTH_SHOCK_SD = 0.45
 HEALTH_CHURN = 2.0  # hazard x exp(-2 health), normalised to the mean hazard
+HEALTH_CRISIS = -1.0  # below this health the churn hazard is multiplied again
+HEALTH_CRISIS_CHURN = 4.0
 HEALTH_CONTRACT = 1.0
 HEALTH_EXPAND = 0.8
 # Usage per seat follows health: api calls x exp(0.9 health) with noise; active seats a share.
 METRICS = ("api_calls", "seats_active")
-API_CALLS_PER_SEAT = np.array([800.0, 2400.0, 8000.0, 24000.0])  # median, by plan
+API_CALLS_PER_SEAT = np.array([450.0, 1350.0, 4500.0, 13500.0])  # median, by plan
 API_CALLS_HEALTH = 0.9
-API_CALLS_NOISE_SD = 0.25
+API_CALLS_NOISE_SD = 0.2
 SEATS_ACTIVE_BASE = 1.2  # logit of the active share at health 0 (about 77%)
 SEATS_ACTIVE_HEALTH = 1.4
 # What each plan includes a month, per seat (seats_active: 1 per seat billed).

@@ -82,8 +82,7 @@ class _Simulation:
         self._upgrade(m)
         self._bill_usage(m)
         paying = np.flatnonzero(self.active)
-        users = np.where(self.usage_model[paying], self.f.seats[paying], self.seats[paying])
-        self.health.observe(paying, m, users, self.plan[paying])
+        self.health.observe(paying, m, self.seats[paying], self.plan[paying])
 
     def finish(self) -> SimulationResult:
         """Close the books: subscriptions-only customers still active get open-ended rows."""
@@ -161,7 +160,7 @@ class _Simulation:
         due = np.flatnonzero(self.active & (self.next_renewal == m))
         renewing = due[~self.fresh[due]]
         hazard = P.CHURN_HAZARD[self.f.segment[renewing]]
-        hazard = np.minimum(hazard * self.health.factor(renewing, -P.HEALTH_CHURN), 0.9)
+        hazard = np.minimum(hazard * self.health.churn_factor(renewing), 0.9)
         churn = self.rng.random(len(renewing)) < 1 - (1 - hazard) ** self.interval[renewing]
         self._churn(renewing[churn], m)
         self._change_terms(renewing[~churn], m)
