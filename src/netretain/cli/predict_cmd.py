@@ -84,7 +84,7 @@ def risk(
 def plan_fit(
     as_of: str = opt.AS_OF,
     over: float = typer.Option(1.0, "--over", help="Utilisation above which to offer more."),
-    under: float = typer.Option(0.4, "--under", help="Utilisation below which to right-size."),
+    under: float = typer.Option(0.25, "--under", help="Utilisation below which to right-size."),
     top: int = typer.Option(None, "--top", help="How many accounts to list (default all)."),
     csv_file: Path = typer.Option(
         None, "--csv", help="Also write the list as CSV for a CRM import to this file."

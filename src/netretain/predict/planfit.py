@@ -4,7 +4,7 @@ For each account paying at month M and each metric its plan names an allowance f
 input), `used` is the mean monthly usage over M-2..M (one month's blip decides nothing), and
 `included` the allowance of the terms in force at M: the plan's included quantity per seat times
 the seats. Utilisation = used / included. An account over `over` (default 1.0) on any metric is
-an upgrade candidate; otherwise one under `under` (default 0.4) on any metric should be
+an upgrade candidate; otherwise one under `under` (default 0.25) on any metric should be
 right-sized before it churns. Built as expressions; only the candidates come back.
 """
 
@@ -19,7 +19,7 @@ from netretain.core.arith import ratio
 from netretain.predict.features import FeatureInputs, billing_terms, history
 
 OVER = 1.0
-UNDER = 0.4
+UNDER = 0.25
 MONTHS = 3  # usage is averaged over M-2..M
 
 
