@@ -58,6 +58,17 @@ EXPECTED_SCHEMAS = {
         ("subscription_id", pa.string()),
     ],
     "fx_rates": [("month", pa.string()), ("currency", pa.string()), ("rate", pa.decimal128(18, 8))],
+    "plans": [
+        ("plan", pa.string()),
+        ("metric", pa.string()),
+        ("included_quantity", pa.decimal128(18, 8)),
+    ],
+    "usage_events": [
+        ("customer_id", pa.string()),
+        ("date", pa.string()),
+        ("metric", pa.string()),
+        ("quantity", pa.decimal128(18, 8)),
+    ],
 }
 
 
@@ -105,7 +116,14 @@ def test_schema_matches_documented_input_format(company: SyntheticCompany, name:
 
 
 def test_tables_are_keyed_by_file_stem(company: SyntheticCompany) -> None:
-    assert list(company.tables()) == ["customers", "subscriptions", "invoice_lines", "fx_rates"]
+    assert list(company.tables()) == [
+        "customers",
+        "subscriptions",
+        "invoice_lines",
+        "fx_rates",
+        "plans",
+        "usage_events",
+    ]
     assert company.customers.num_rows == CUSTOMERS
 
 

@@ -68,6 +68,16 @@ GOLDEN = {
         '{"corrects":null,"kind":"fx_rates","row":{"currency":"EUR","month":"2024-02",'
         '"rate":"1.15"},"v":1}',
     ),
+    "plans": (
+        {"plan": "growth", "metric": "api_calls", "included_quantity": 3000.0},
+        '{"corrects":null,"kind":"plans","row":{"included_quantity":"3000","metric":"api_calls",'
+        '"plan":"growth"},"v":1}',
+    ),
+    "usage_events": (
+        {"customer_id": "c1", "date": "2024-03-05T10:30:00", "metric": "api_calls", "quantity": 12},
+        '{"corrects":null,"kind":"usage_events","row":{"customer_id":"c1",'
+        '"date":"2024-03-05T10:30:00","metric":"api_calls","quantity":"12"},"v":1}',
+    ),
 }
 
 

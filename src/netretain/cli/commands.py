@@ -46,6 +46,10 @@ def ingest(
     invoice_lines: Path = input_file("--invoice-lines", "invoice lines file."),
     mrr: Path = input_file("--mrr", "monthly MRR file (customer_id, month, mrr)."),
     fx_rates: Path = input_file("--fx-rates", "FX rates file (month, currency, rate)."),
+    plans: Path = input_file("--plans", "plan allowances (plan, metric, included_quantity)."),
+    usage_events: Path = input_file(
+        "--usage-events", "usage file (customer_id, date, metric, quantity)."
+    ),
     strict: bool = flag("--strict", "Any reject fails the ingest; nothing is ingested."),
     replace: bool = flag("--replace", "Apply changed rows of known ids, recording corrections."),
     currency: str = typer.Option(
@@ -79,6 +83,8 @@ def ingest(
         invoice_lines=invoice_lines,
         mrr=mrr,
         fx_rates=fx_rates,
+        plans=plans,
+        usage_events=usage_events,
     )
     if not any(files.values()):
         raise typer.BadParameter("name at least one file, e.g. --invoice-lines lines.csv")

@@ -10,7 +10,7 @@ import typer
 
 from netretain.cli import options as opt
 from netretain.cli.playbooks_cmd import CSV_FILE, export_csv, model_line
-from netretain.cli.render import Format, console, emit, notes, table
+from netretain.cli.render import Format, console, emit, notes, table, write_csv
 from netretain.ledger import Ledger
 from netretain.predict.results import crm_rows
 
@@ -20,6 +20,8 @@ HORIZON = typer.Option(
 BACKTEST = ("name", "target", "auc", "pr_auc", "brier", "lift_top_decile", "mrr_caught_top_decile")
 RISK = ("customer_id", "mrr", "expected_mrr_at_risk", "churn_probability", "reason")
 CRM = ("account_id", "owner", "score", "expected_mrr_at_risk", "reason")
+PLAN_FIT = ("customer_id", "plan", "mrr", "action", "score", "reason")
+PLAN_FIT_CRM = ("account_id", "owner", "action", "score", "reason")
 
 
 def backtest(
@@ -78,7 +80,44 @@ def risk(
     emit(result, fmt, rows=crm, columns=CRM, show=show)
 
 
+def plan_fit(
+    as_of: str = opt.AS_OF,
+    over: float = typer.Option(1.0, "--over", help="Utilisation above which to offer more."),
+    under: float = typer.Option(0.25, "--under", help="Utilisation below which to right-size."),
+    top: int = typer.Option(None, "--top", help="How many accounts to list (default all)."),
+    csv_file: Path = typer.Option(
+        None, "--csv", help="Also write the list as CSV for a CRM import to this file."
+    ),
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Accounts using more than their plan includes (upgrade) or far less (right-size), each
+    with its evidence: metric, used (a month, over the last 3), included, utilisation.
+
+    Example: netretain plan-fit --db acme.duckdb --as-of 2025-06 --csv plan_fit.csv
+    """
+    result = ledger.plan_fit(as_of, over=over, under=under, top=top)
+
+    def crm() -> list[dict[str, Any]]:
+        return [
+            {"account_id": a["customer_id"], **{k: a[k] for k in PLAN_FIT_CRM[1:]}}
+            for a in result["accounts"]
+        ]
+
+    if csv_file is not None:
+        with csv_file.open("w", newline="", encoding="utf-8") as out:
+            write_csv(crm(), out, PLAN_FIT_CRM)
+
+    def show() -> None:
+        title = f"plan fit as of {result['as_of']} ({result['currency']})"
+        console.print(table(result["accounts"], title=title, columns=PLAN_FIT))
+
+    emit(result, fmt, rows=crm, columns=PLAN_FIT_CRM, show=show)
+
+
 def register(app: typer.Typer) -> None:
     """Add the prediction commands to the app."""
     for command in (backtest, risk):
         app.command(command.__name__)(opt.with_ledger(command))
+    app.command("plan-fit")(opt.with_ledger(plan_fit))

@@ -106,6 +106,10 @@ TEXT_FORMS = {
     "money": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$",
     "rate": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,2})?$",
     "int": r"^[+-]?[0-9]{1,18}$",
+    "time": (
+        r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?Z?)?$"
+    ),
 }
 
 
@@ -149,6 +153,8 @@ def _parse(column: Column, value: ir.Value, currency: str) -> ir.Value:
         if dtype.is_temporal():
             return value.cast("date")
         return _from_text(text, "date", "date")
+    if kind == "time":
+        return _time(value if typed and dtype.is_temporal() else text)
     if kind == "month":
         if dtype.is_temporal():
             return month_index(value.cast("date"))
@@ -168,6 +174,24 @@ def _parse(column: Column, value: ir.Value, currency: str) -> ir.Value:
     if kind == "money":  # parsed in `_with_money`, which knows each row's currency
         return ibis.null(MONEY)
     raise ValueError(f"unknown column type {kind}")
+
+
+def _time(value: ir.Value) -> ir.StringValue:
+    """A day or a time of day as ISO text (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.f]); NULL if not one.
+
+    Kept as text, not an engine timestamp: the engines disagree on time zones, text does not.
+    """
+    if value.type().is_date():
+        return value.cast("string")
+    if value.type().is_timestamp():
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    text = value
+    day = text.substr(0, 10)
+    real = _from_text(day, "date", "date").notnull()  # 2024-02-30 is no day
+    clock = text.substr(11).replace("Z", "")
+    clock = ibis.ifelse(clock.length() == 5, clock + ":00", clock)
+    canonical = ibis.ifelse(text.length() == 10, day, day + "T" + clock)
+    return ibis.ifelse(text.re_search(TEXT_FORMS["time"]) & real, canonical, None)
 
 
 # Integer part too long for MONEY_DIGITS; a float too large to write out stands in as this text.
@@ -224,6 +248,7 @@ REASONS = {
     "month": "not a month: use YYYY-MM",
     "rate": "not a number",
     "int": "not a whole number",
+    "time": "not a day or time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC)",
 }
 
 
@@ -320,6 +345,10 @@ def _kind_checks(kind: str, t: ir.Table) -> list[Check]:
         return [Check("mrr", "must not be negative", t.mrr < 0)]
     if kind == "fx_rates":
         return [Check("rate", "must be greater than 0", t.rate <= 0)]
+    if kind == "usage_events":
+        return [Check("quantity", "must not be negative", t.quantity < 0)]
+    if kind == "plans":
+        return [Check("included_quantity", "must not be negative", t.included_quantity < 0)]
     return []
 
 
@@ -450,3 +479,23 @@ def with_rate_checks(
     base = len(checked.checks)
     table = t.mutate(**{f"{BAD}{base + i}": c.failed.fill_null(False) for i, c in enumerate(extra)})
     return Validated(table, checked.checks + extra, checked.extra)
+
+
+UNKNOWN_CUSTOMER = "unknown customer: add it to customers (or bill it) before its usage"
+
+
+def with_customer_check(kind: str, checked: Validated, known: ir.Table | None) -> Validated:
+    """Reject usage of a customer the ledger does not know (`known`: distinct customer_id).
+
+    Usage alone makes no customer: a typo in an id would otherwise become an account that never
+    paid, and its usage would count for nobody.
+    """
+    if kind != "usage_events" or known is None:
+        return checked
+    t = checked.table
+    ids = known.select(_known_id="customer_id").distinct().mutate(_is_known=ibis.literal(True))
+    joined = t.left_join(ids, t.customer_id == ids._known_id)
+    t = joined.select(*t.columns, _is_known=joined._is_known.fill_null(False))
+    check = Check("customer_id", UNKNOWN_CUSTOMER, t.customer_id.notnull() & ~t._is_known)
+    table = t.mutate(**{f"{BAD}{len(checked.checks)}": check.failed.fill_null(False)})
+    return Validated(table.drop("_is_known"), (*checked.checks, check), checked.extra)

@@ -20,6 +20,7 @@ from netretain.core.derived import customers_table, fx_monthly
 from netretain.core.monthly import Sources
 from netretain.core.tables import literal_table
 from netretain.errors import LedgerError
+from netretain.ingest.usage import usage_monthly
 from netretain.ledger.run import first_row
 from netretain.store import SPECS, Store, input_table
 from netretain.store.catalogue import META
@@ -30,6 +31,7 @@ PIVOT_CURRENCIES = 12  # beyond this many, MRR converts by currency row (one mor
 def rebuild(store: Store, currency: str) -> dict[str, int]:
     """Recompute every derived table; returns the ledger's month range."""
     inputs = {k: store.table(input_table(k)) for k in SPECS}
+    store.replace("usage_monthly", usage_monthly(inputs["usage_events"]))
     lines = revenue.revenue_lines(inputs["invoice_lines"], inputs["subscriptions"], inputs["mrr"])
     lines = store.replace("revenue_lines", lines)
     first = first_row(store, lines.aggregate(first=month_index(lines.service_start).min()))

@@ -284,6 +284,7 @@ def _ingest_rows(
     malformed = [dataclasses.replace(r, file=label) for r in stream.malformed]
     checked = v.validate(spec, stream.table, file=label, currency=currency)
     checked = v.with_rate_checks(kind, checked, _first_rates(store), currency)
+    checked = v.with_customer_check(kind, checked, _known_customers(store, kind))
     flagged = store.reused(f"_flagged_{kind}", checked.table)
     checked = v.Validated(flagged, checked.checks, checked.extra)
     with _phase(store, step, f"checking {path.name}"):
@@ -324,6 +325,15 @@ def _first_rates(store: Store) -> dict[str, int]:
     rates = store.table(input_table("fx_rates"))
     known = store.to_arrow(rates.group_by("currency").aggregate(first=rates.month_index.min()))
     return {r["currency"]: r["first"] for r in known.to_pylist()}
+
+
+def _known_customers(store: Store, kind: str) -> ir.Table | None:
+    """Every customer id the inputs name so far (this ingest's earlier files included)."""
+    if kind != "usage_events":
+        return None
+    kinds = ("customers", "subscriptions", "invoice_lines", "mrr")
+    ids = [store.table(input_table(k)).select("customer_id") for k in kinds]
+    return ibis.union(*ids, distinct=False)
 
 
 def classify(store: Store, spec: InputSpec, good: ir.Table, extra: tuple[str, ...]) -> Classified:

@@ -190,6 +190,8 @@ class Ledger:
         invoice_lines: str | Path | None = None,
         mrr: str | Path | None = None,
         fx_rates: str | Path | None = None,
+        plans: str | Path | None = None,
+        usage_events: str | Path | None = None,
         strict: bool = False,
         replace: bool = False,
         step: Step | None = None,
@@ -207,6 +209,8 @@ class Ledger:
             "invoice_lines": invoice_lines,
             "mrr": mrr,
             "fx_rates": fx_rates,
+            "plans": plans,
+            "usage_events": usage_events,
         }
         files = {kind: path for kind, path in given.items() if path is not None}
         return self._ingest(
@@ -692,6 +696,12 @@ class Ledger:
         from netretain.ledger import forecast
 
         return forecast.alerts(self, since, by)
+
+    def plan_fit(self, as_of: str | None = None, **options: Any) -> dict[str, Any]:
+        """Accounts over their plan's allowance (upgrade) or far under it (right-size)."""
+        from netretain.ledger import predict
+
+        return predict.plan_fit(self, as_of, **options)
 
 
 __all__ = ["Ledger"]

@@ -17,6 +17,7 @@ from netretain.errors import arg
 from netretain.ledger import models as saved_models
 from netretain.predict import backtest as bt
 from netretain.predict import drivers as gd
+from netretain.predict import planfit as pf
 from netretain.predict.features import HORIZON, TARGETS, FeatureInputs, feature_table
 from netretain.predict.models import ModelError, RiskModel
 from netretain.predict.results import Prediction
@@ -28,13 +29,25 @@ if TYPE_CHECKING:
 
 
 def feature_inputs(ledger: Ledger) -> FeatureInputs:
-    """The ledger's Sources plus the input rows that carry billing terms."""
+    """The ledger's Sources plus the input rows that carry billing terms, and its usage."""
     store = ledger.store
     kept = {
         kind: store.table(input_table(kind)) if store.has(input_table(kind)) else None
-        for kind in ("subscriptions", "invoice_lines")
+        for kind in ("subscriptions", "invoice_lines", "plans")
     }
-    return FeatureInputs(ledger.sources, kept["subscriptions"], kept["invoice_lines"])
+    usage = store.table("usage_monthly") if store.has("usage_monthly") else None
+    metrics: tuple[str, ...] = ()
+    if usage is not None:
+        found = store.to_arrow(usage.select("metric").distinct()).column("metric").to_pylist()
+        metrics = tuple(sorted(found))
+    return FeatureInputs(
+        ledger.sources,
+        kept["subscriptions"],
+        kept["invoice_lines"],
+        usage_monthly=usage,
+        plans=kept["plans"],
+        usage_metrics=metrics,
+    )
 
 
 def features(
@@ -272,7 +285,13 @@ def sampled_features(ledger: Ledger, last: int, *, horizon: int, customers: int)
         sources = dataclasses.replace(
             sources, customers=picked(sources.customers), movements=picked(sources.movements)
         )
-        inputs = FeatureInputs(sources, picked(inputs.subscriptions), picked(inputs.invoice_lines))
+        inputs = dataclasses.replace(
+            inputs,
+            sources=sources,
+            subscriptions=picked(inputs.subscriptions),
+            invoice_lines=picked(inputs.invoice_lines),
+            usage_monthly=picked(inputs.usage_monthly),
+        )
     expr = feature_table(inputs, sources.first_month, last, horizon=horizon)
     expr = expr.order_by(["month_index", "customer_id"])
     return ledger.store.to_arrow(expr).to_pandas()
@@ -285,3 +304,64 @@ def month_features(ledger: Ledger, month: int) -> pd.DataFrame:
     base = ledger.store.temp("_snapshot_mrr", mrr_snapshot(inputs, month))
     expr = snapshot_table(inputs, month, base).order_by(["month_index", "customer_id"])
     return ledger.store.to_arrow(expr).to_pandas()
+
+
+def plan_fit(
+    ledger: Ledger,
+    as_of: str | None = None,
+    *,
+    over: float = pf.OVER,
+    under: float = pf.UNDER,
+    top: int | None = None,
+) -> dict[str, Any]:
+    """Accounts over what their plan includes (upgrade) or far under it (right-size) at
+    `as_of`, each with its evidence per metric; upgrades first, then by score."""
+    month = ledger.month(as_of)
+    rows = pf.evidence(feature_inputs(ledger), month)
+    found = [] if rows is None else _rows(ledger, pf.candidates(rows, over=over, under=under))
+    owners = _owners(ledger, sorted({r["customer_id"] for r in found}))
+    accounts: dict[str, dict[str, Any]] = {}
+    for r in sorted(found, key=lambda r: (r["customer_id"], r["metric"])):
+        account = accounts.setdefault(r["customer_id"], _account(r, owners))
+        account["evidence"].append(
+            {
+                "metric": r["metric"],
+                "used": r["used"],
+                "included": r["included"],
+                "utilisation": r["utilisation"],
+            }
+        )
+    ranked = sorted(accounts.values(), key=lambda a: (a["action"] != "upgrade", -a["score"]))
+    for a in ranked:
+        a["reason"] = pf.reason(a["action"], a["evidence"], over=over, under=under)
+    return {
+        "as_of": month_label(month),
+        "currency": ledger.currency,
+        "thresholds": {"over": over, "under": under},
+        "accounts": ranked if top is None else ranked[:top],
+    }
+
+
+def _rows(ledger: Ledger, expr: Any) -> list[dict[str, Any]]:
+    return ledger.store.to_arrow(expr).to_pylist()
+
+
+def _owners(ledger: Ledger, ids: list[str]) -> dict[str, str | None]:
+    """Each account's owner from the customers file's `owner` column (none without one)."""
+    customers = ledger.store.table("customers")
+    if "owner" not in customers.columns or not ids:
+        return {}
+    wanted = customers.filter(customers.customer_id.isin(ids)).select("customer_id", "owner")
+    return {r["customer_id"]: _text(r["owner"]) for r in _rows(ledger, wanted)}
+
+
+def _account(row: dict[str, Any], owners: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "customer_id": row["customer_id"],
+        "owner": owners.get(row["customer_id"]),
+        "plan": row["plan"],
+        "mrr": money(int(row["mrr_cents"])),
+        "action": row["action"],
+        "score": round(float(row["score"]), 4),
+        "evidence": [],
+    }

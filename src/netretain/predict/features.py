@@ -8,9 +8,9 @@ end date, which may record a later churn). Labels look forward `horizon` months 
 when the ledger does not reach that far yet.
 
 Blocks are functions (FeatureInputs, spine) -> table keyed by customer_id and month_index;
-`BLOCKS` lists them. A usage block (usage level and trend per metric, seat utilisation, months
-since last activity) plugs in the same way once `usage_monthly` (customer_id, month_index,
-metric, quantity) exists: see `usage_block`.
+`BLOCKS` lists them. The usage block (usage level and trend per metric, utilisation, months
+since last activity) reads `usage_monthly` (customer_id, month_index, metric, quantity): see
+`predict.usage`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 from netretain.core.arith import month_index, ratio
 from netretain.core.monthly import Sources
 from netretain.errors import LedgerError
+from netretain.predict.usage import usage_features
 
 KEYS = ("customer_id", "month_index")
 TARGETS = ("churn", "contraction", "expansion")
@@ -38,13 +39,16 @@ class FeatureInputs:
     """What the features read: the ledger's Sources and two inputs the Sources do not keep.
 
     `subscriptions` and `invoice_lines` (the accepted input rows) give billing intervals and
-    renewal dates; `usage_monthly` is the seam for usage features (None until usage is ingested).
+    renewal dates; `usage_monthly` and `plans` feed the usage features of `usage_metrics` (the
+    metrics the ledger has seen, sorted: their names become columns, so the service lists them).
     """
 
     sources: Sources
     subscriptions: ir.Table | None = None
     invoice_lines: ir.Table | None = None
     usage_monthly: ir.Table | None = None
+    plans: ir.Table | None = None
+    usage_metrics: tuple[str, ...] = ()
 
 
 Block = Callable[[FeatureInputs, ir.Table], ir.Table | None]
@@ -107,8 +111,9 @@ def mrr_block(inputs: FeatureInputs, spine: ir.Table) -> ir.Table:
     )
 
 
-def _terms(inputs: FeatureInputs) -> ir.Table | None:
-    """Subscription terms as (customer_id, first, last, interval, renewal_base, plan, cents).
+def billing_terms(inputs: FeatureInputs) -> ir.Table | None:
+    """Subscription terms as (customer_id, first, last, interval, renewal_base, plan, cents,
+    units), units being the term's quantity (seats).
 
     A term is in force in months first..last (last null: open). Its renewal falls
     `interval - (M - renewal_base) mod interval` months after M.
@@ -128,6 +133,7 @@ def _terms(inputs: FeatureInputs) -> ir.Table | None:
                 renewal_base=start,
                 plan=lines.plan.cast("string"),
                 cents=_cents(lines.amount),
+                units=lines.quantity.cast("int64"),
             )
         )
     if inputs.subscriptions is not None:
@@ -142,6 +148,7 @@ def _terms(inputs: FeatureInputs) -> ir.Table | None:
                 renewal_base=start,
                 plan=subs.plan.cast("string"),
                 cents=_cents(subs.amount),
+                units=subs.quantity.cast("int64"),
             )
         )
     return ibis.union(*parts, distinct=False) if parts else None
@@ -150,7 +157,7 @@ def _terms(inputs: FeatureInputs) -> ir.Table | None:
 def contract_block(inputs: FeatureInputs, spine: ir.Table) -> ir.Table | None:
     """Billing interval (months), months to the next renewal and the plan, from the terms in
     force at M (the largest by amount names the plan)."""
-    terms = _terms(inputs)
+    terms = billing_terms(inputs)
     if terms is None:
         return None
     at = spine.select(*KEYS)
@@ -187,15 +194,17 @@ def attribute_block(inputs: FeatureInputs, spine: ir.Table) -> ir.Table | None:
 
 
 def usage_block(inputs: FeatureInputs, spine: ir.Table) -> ir.Table | None:
-    """The seam for usage features; None until the ledger keeps `usage_monthly`.
-
-    To add: per metric, quantity at M and its 3-month trend, seat utilisation (quantity over the
-    plan's allowance or the billed quantity) and months since the last month with usage, all from
-    rows with month_index <= M, keyed like the other blocks.
-    """
-    if inputs.usage_monthly is None:
+    """Usage level and 3-month trend per metric, utilisation against the terms in force, months
+    since the last usage (see `predict.usage`); None when the ledger has no usage."""
+    if inputs.usage_monthly is None or not inputs.usage_metrics:
         return None
-    raise NotImplementedError("usage features arrive with the usage_events input (issue 12)")
+    return usage_features(
+        inputs.usage_monthly,
+        spine.select(*KEYS),
+        inputs.usage_metrics,
+        terms=billing_terms(inputs),
+        plans=inputs.plans,
+    )
 
 
 BLOCKS: tuple[Block, ...] = (contract_block, attribute_block, usage_block)

@@ -77,6 +77,7 @@ DERIVED = (
     "mrr_components",
     "movements",
     "mrr",
+    "usage_monthly",
 )
 
 

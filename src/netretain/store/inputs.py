@@ -26,6 +26,7 @@ STORED_TYPES = {
     "money": MONEY,
     "rate": "float64",
     "int": "int64",
+    "time": "string",
 }
 FILE_TYPES = {
     "string": pa.string(),
@@ -35,6 +36,7 @@ FILE_TYPES = {
     "money": pa.decimal128(18, 2),
     "rate": pa.decimal128(18, 8),
     "int": pa.int32(),
+    "time": pa.string(),
 }
 
 
@@ -59,7 +61,7 @@ class Column:
     """One input column: its type, whether the file must have it, whether a row must fill it."""
 
     name: str
-    type: str  # string | date | month | money | rate | int
+    type: str  # string | date | month | money | rate | int | time
     in_file: bool = False
     required: bool = False
     description: str = ""
@@ -177,8 +179,40 @@ FX_RATES = InputSpec(
     key=("month", "currency"),
 )
 
+# Usage is kept at the time given (a day, or a time of day: `time` columns are stored as ISO text,
+# YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fraction], UTC) and summed per month into usage_monthly.
+USAGE_EVENTS = InputSpec(
+    "usage_events",
+    (
+        Column("customer_id", "string", True, True, "Who used it; must be a known customer."),
+        Column("date", "time", True, True, "When: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)."),
+        Column("metric", "string", True, True, "What was used (api_calls, seats_active, ...)."),
+        Column("quantity", "rate", True, True, "How much; not negative."),
+    ),
+    key=("customer_id", "date", "metric"),
+)
+
+PLANS = InputSpec(
+    "plans",
+    (
+        Column("plan", "string", True, True, "Plan name, as in subscriptions and invoice lines."),
+        Column("metric", "string", True, True, "A usage metric the plan includes."),
+        Column("included_quantity", "rate", True, True, "How much a month includes (per seat)."),
+    ),
+    key=("plan", "metric"),
+)
+
 SPECS: dict[str, InputSpec] = {
-    s.kind: s for s in (CUSTOMERS, SUBSCRIPTIONS, INVOICE_LINES, MRR, FX_RATES)
+    s.kind: s for s in (CUSTOMERS, SUBSCRIPTIONS, INVOICE_LINES, MRR, FX_RATES, PLANS, USAGE_EVENTS)
 }
-# fx first: rows in other files are checked against the rates known after this ingest.
-INGEST_ORDER: tuple[str, ...] = ("fx_rates", "customers", "subscriptions", "invoice_lines", "mrr")
+# fx first: rows in other files are checked against the rates known after this ingest; usage
+# last: its customers must be known, from this ingest's files or earlier ones.
+INGEST_ORDER: tuple[str, ...] = (
+    "fx_rates",
+    "customers",
+    "subscriptions",
+    "invoice_lines",
+    "mrr",
+    "plans",
+    "usage_events",
+)

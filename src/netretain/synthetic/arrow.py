@@ -15,6 +15,12 @@ CUSTOMERS_SCHEMA = SPECS["customers"].file_schema(ATTRIBUTES)
 SUBSCRIPTIONS_SCHEMA = SPECS["subscriptions"].file_schema()
 INVOICE_LINES_SCHEMA = SPECS["invoice_lines"].file_schema()
 FX_RATES_SCHEMA = SPECS["fx_rates"].file_schema()
+USAGE_EVENTS_SCHEMA = SPECS["usage_events"].file_schema()
+PLANS_SCHEMA = SPECS["plans"].file_schema()
+HEALTH_SCHEMA = pa.schema(
+    [("customer_id", pa.string()), ("month", pa.string()), ("health", pa.float32())]
+)
+QUANTITY = USAGE_EVENTS_SCHEMA.field("quantity").type
 AMOUNT = SUBSCRIPTIONS_SCHEMA.field("amount").type
 RATE = FX_RATES_SCHEMA.field("rate").type
 

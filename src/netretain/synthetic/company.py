@@ -17,22 +17,34 @@ CSV_BATCH_ROWS = 65_536
 
 @dataclass(frozen=True)
 class SyntheticCompany:
-    """A synthetic subscription business in netretain's four input formats."""
+    """A synthetic subscription business in netretain's input formats, and its hidden health."""
 
     customers: pa.Table
     subscriptions: pa.Table
     invoice_lines: pa.Table
     fx_rates: pa.Table
+    plans: pa.Table
+    usage_events: pa.Table
+    # The hidden health per customer-month (customer_id, month, health) that drove churn,
+    # contraction, expansion and usage: never an input, kept for checking what a model recovers.
+    health: pa.Table
     bad_invoice_lines: list[dict[str, str]] = field(default_factory=list)
 
     def tables(self) -> dict[str, pa.Table]:
-        """The four tables by their file stem."""
+        """The input tables by their file stem (the health is not one of them)."""
         return {
             "customers": self.customers,
             "subscriptions": self.subscriptions,
             "invoice_lines": self.invoice_lines,
             "fx_rates": self.fx_rates,
+            "plans": self.plans,
+            "usage_events": self.usage_events,
         }
+
+    def write_health(self, path: Path) -> Path:
+        """Write the hidden health as Parquet (kept apart from the inputs)."""
+        _write_parquet(self.health, Path(path))
+        return Path(path)
 
     def write(
         self, directory: Path, *, format: Literal["csv", "parquet"] = "csv"

@@ -11,10 +11,13 @@ from netretain.synthetic.customers import customer_ids, customers_table, generat
 from netretain.synthetic.simulate import simulate
 from netretain.synthetic.tables import (
     fx_rates_table,
+    health_table,
     invoice_lines_table,
     line_id_width,
+    plans_table,
     subscription_ids,
     subscriptions_table,
+    usage_events_table,
 )
 
 __all__ = ["SyntheticCompany", "generate_company"]
@@ -34,12 +37,12 @@ def generate_company(
     if bad_rows < 0:
         raise ValueError("bad_rows must not be negative")
     calendar = make_calendar(start, months)
-    customer_rng, name_rng, sim_rng, fx_rng, bad_rng = (
-        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(5)
+    customer_rng, name_rng, sim_rng, fx_rng, bad_rng, health_rng = (
+        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(6)
     )
     frame = generate_customers(customer_rng, customers, months)
     ids = customer_ids(customers)
-    result = simulate(frame, calendar, sim_rng)
+    result = simulate(frame, calendar, sim_rng, health_rng)
     sub_ids = subscription_ids(result.subscription_count)
     id_width = line_id_width(len(result.lines["customer"]) + bad_rows)
     lines = invoice_lines_table(result.lines, frame.currency, ids, sub_ids, id_width)
@@ -50,6 +53,9 @@ def generate_company(
         subscriptions=subscriptions_table(result.subscriptions, frame.currency, ids, sub_ids),
         invoice_lines=lines,
         fx_rates=fx_rates_table(fx_rng, calendar, fx_months),
+        plans=plans_table(),
+        usage_events=usage_events_table(result.usage, calendar, ids),
+        health=health_table(result.health, calendar, ids),
         bad_invoice_lines=bad_invoice_lines(lines, bad_rng, bad_rows, id_width),
     )
 

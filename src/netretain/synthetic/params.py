@@ -52,7 +52,7 @@ SEATS_MEDIAN = np.array([5.0, 28.0, 150.0])
 SEATS_MIN = np.array([2, 13, 60])
 SEATS_MAX = np.array([12, 60, 400])
 
-CHURN_HAZARD = np.array([0.018, 0.008, 0.004])
+CHURN_HAZARD = np.array([0.030, 0.013, 0.0065])
 EXPAND_RATE = np.array([0.040, 0.036, 0.050])
 CONTRACT_RATE = np.array([0.020, 0.012, 0.008])
 EXPAND_SIZE = (0.10, 0.40)
@@ -67,3 +67,24 @@ USAGE_NOISE_SD = 0.20
 
 ONBOARDING_P = np.array([0.30, 0.60, 0.90])
 ONBOARDING_USD = np.array([[99.0, 499.0], [1000.0, 5000.0], [5000.0, 25000.0]])
+
+# The hidden health of each customer: an AR(1) around the customer's own mean, one step a month.
+# It drives churn, contraction and expansion hazards and the usage the customer shows; it is
+# recorded apart (SyntheticCompany.health) and never written as an input.
+HEALTH_MEAN_SD = 0.6
+HEALTH_PERSISTENCE = 0.9
+HEALTH_SHOCK_SD = 0.45
+HEALTH_CHURN = 2.0  # hazard x exp(-2 health), normalised to the mean hazard
+HEALTH_CRISIS = -1.0  # below this health the churn hazard is multiplied again
+HEALTH_CRISIS_CHURN = 4.0
+HEALTH_CONTRACT = 1.0
+HEALTH_EXPAND = 0.8
+# Usage per seat follows health: api calls x exp(0.9 health) with noise; active seats a share.
+METRICS = ("api_calls", "seats_active")
+API_CALLS_PER_SEAT = np.array([450.0, 1350.0, 4500.0, 13500.0])  # median, by plan
+API_CALLS_HEALTH = 0.9
+API_CALLS_NOISE_SD = 0.2
+SEATS_ACTIVE_BASE = 1.2  # logit of the active share at health 0 (about 77%)
+SEATS_ACTIVE_HEALTH = 1.4
+# What each plan includes a month, per seat (seats_active: 1 per seat billed).
+INCLUDED_API_CALLS = np.array([1000.0, 3000.0, 10000.0, 30000.0])

@@ -16,6 +16,7 @@ from netretain.synthetic.columns import (
     ColumnBuffer,
 )
 from netretain.synthetic.customers import CustomerFrame
+from netretain.synthetic.health import Health
 from netretain.synthetic.usage import UsageModel
 
 
@@ -26,13 +27,19 @@ class SimulationResult:
     lines: dict[str, np.ndarray]
     subscriptions: dict[str, np.ndarray]
     subscription_count: int
+    usage: dict[str, np.ndarray]
+    health: dict[str, np.ndarray]
 
 
 def simulate(
-    frame: CustomerFrame, calendar: Calendar, rng: np.random.Generator
+    frame: CustomerFrame,
+    calendar: Calendar,
+    rng: np.random.Generator,
+    health_rng: np.random.Generator | None = None,
 ) -> SimulationResult:
-    """Run every month of the simulation and return the billing it produced."""
-    sim = _Simulation(frame, calendar, rng)
+    """Run every month of the simulation and return the billing, usage and health it produced."""
+    health = Health(frame.count, health_rng or np.random.default_rng(0))
+    sim = _Simulation(frame, calendar, rng, health)
     for month in range(calendar.months):
         sim.step(month)
     return sim.finish()
@@ -41,9 +48,11 @@ def simulate(
 class _Simulation:
     """Per-customer subscription state, advanced one month at a time for all customers at once."""
 
-    def __init__(self, frame: CustomerFrame, calendar: Calendar, rng: np.random.Generator) -> None:
+    def __init__(
+        self, frame: CustomerFrame, calendar: Calendar, rng: np.random.Generator, health: Health
+    ) -> None:
         n = frame.count
-        self.f, self.cal, self.rng = frame, calendar, rng
+        self.f, self.cal, self.rng, self.health = frame, calendar, rng, health
         self.usage_model = frame.pricing == P.USAGE_MODEL
         self.active = np.zeros(n, dtype=bool)
         self.fresh = np.zeros(n, dtype=bool)
@@ -66,17 +75,26 @@ class _Simulation:
 
     def step(self, m: int) -> None:
         """Advance all customers through month `m`."""
+        self.health.step()
         self._start(m)
         self._reactivate(m)
         self._renew(m)
         self._upgrade(m)
         self._bill_usage(m)
+        paying = np.flatnonzero(self.active)
+        self.health.observe(paying, m, self.seats[paying], self.plan[paying])
 
     def finish(self) -> SimulationResult:
         """Close the books: subscriptions-only customers still active get open-ended rows."""
         still = np.flatnonzero(self.active)
         self._close_segments(still, np.full(len(still), NULL_DATE, dtype=np.int32))
-        return SimulationResult(self.lines.finish(), self.subs.finish(), self.issued)
+        return SimulationResult(
+            self.lines.finish(),
+            self.subs.finish(),
+            self.issued,
+            self.health.usage.finish(),
+            self.health.recorded.finish(),
+        )
 
     def _new_ids(self, count: int) -> np.ndarray:
         ids = np.arange(self.issued, self.issued + count, dtype=np.int64)
@@ -142,6 +160,7 @@ class _Simulation:
         due = np.flatnonzero(self.active & (self.next_renewal == m))
         renewing = due[~self.fresh[due]]
         hazard = P.CHURN_HAZARD[self.f.segment[renewing]]
+        hazard = np.minimum(hazard * self.health.churn_factor(renewing), 0.9)
         churn = self.rng.random(len(renewing)) < 1 - (1 - hazard) ** self.interval[renewing]
         self._churn(renewing[churn], m)
         self._change_terms(renewing[~churn], m)
@@ -158,8 +177,10 @@ class _Simulation:
     def _change_terms(self, idx: np.ndarray, m: int) -> None:
         n, seg, seats = len(idx), self.f.segment[idx], self.seats[idx]
         interval, plan = self.interval[idx], self.plan[idx]
-        p_up = 1 - (1 - P.EXPAND_RATE[seg]) ** interval
-        p_down = 1 - (1 - P.CONTRACT_RATE[seg]) ** interval
+        up = P.EXPAND_RATE[seg] * self.health.factor(idx, P.HEALTH_EXPAND)
+        down = P.CONTRACT_RATE[seg] * self.health.factor(idx, -P.HEALTH_CONTRACT)
+        p_up = 1 - (1 - np.minimum(up, 0.45)) ** interval
+        p_down = np.minimum(1 - (1 - np.minimum(down, 0.45)) ** interval, 1 - p_up)
         draw = self.rng.random(n)
         expand, contract = draw < p_up, (draw >= p_up) & (draw < p_up + p_down)
         grow = np.maximum(1, np.rint(seats * self.rng.uniform(*P.EXPAND_SIZE, n)))
@@ -189,7 +210,8 @@ class _Simulation:
     def _upgrade(self, m: int) -> None:
         eligible = self.active & (self.interval > 1) & (self.period_month < m) & ~self.usage_model
         cand = np.flatnonzero(eligible)
-        idx = cand[self.rng.random(len(cand)) < P.UPGRADE_RATE[self.f.segment[cand]]]
+        rate = P.UPGRADE_RATE[self.f.segment[cand]] * self.health.factor(cand, P.HEALTH_EXPAND)
+        idx = cand[self.rng.random(len(cand)) < rate]
         when = self.cal.date(m, self.rng.integers(1, 29, len(idx)))
         extra = np.rint(self.seats[idx] * self.rng.uniform(*P.UPGRADE_SIZE, len(idx)))
         added = np.maximum(1, extra).astype(np.int32)

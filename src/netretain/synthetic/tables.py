@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from netretain.synthetic import params as P
 from netretain.synthetic.arrow import (
     AMOUNT,
     FX_RATES_SCHEMA,
+    HEALTH_SCHEMA,
     INVOICE_LINES_SCHEMA,
+    PLANS_SCHEMA,
+    QUANTITY,
     RATE,
     SUBSCRIPTIONS_SCHEMA,
+    USAGE_EVENTS_SCHEMA,
     date_array,
     decimal_array,
     id_strings,
@@ -100,3 +105,45 @@ def fx_rates_table(rng: np.random.Generator, calendar: Calendar, months: int) ->
         decimal_array(np.rint(rates.ravel() * 1e8).astype(np.int64), RATE),
     ]
     return pa.Table.from_arrays(columns, schema=FX_RATES_SCHEMA)
+
+
+def usage_events_table(
+    usage: dict[str, np.ndarray], calendar: Calendar, customer_ids: pa.Array
+) -> pa.Table:
+    """One usage event per paying customer, metric and month, on a day of that month."""
+    days = date_array(calendar.date(usage["month"], usage["day"]))
+    scale = 10**QUANTITY.scale
+    columns = [
+        take_strings(customer_ids, usage["customer"]),
+        pc.cast(days, pa.string()),
+        labels(P.METRICS, usage["metric"]),
+        decimal_array(usage["quantity"] * scale, QUANTITY),
+    ]
+    return pa.Table.from_arrays(columns, schema=USAGE_EVENTS_SCHEMA)
+
+
+def plans_table() -> pa.Table:
+    """What each plan includes a month per seat: api calls, and one active seat per seat."""
+    plans = [p for p in P.PLANS for _ in P.METRICS]
+    metrics = list(P.METRICS) * len(P.PLANS)
+    included = np.column_stack([P.INCLUDED_API_CALLS, np.ones(len(P.PLANS))]).ravel()
+    scale = 10**QUANTITY.scale
+    columns = [
+        pa.array(plans, type=pa.string()),
+        pa.array(metrics, type=pa.string()),
+        decimal_array(np.rint(included * scale).astype(np.int64), QUANTITY),
+    ]
+    return pa.Table.from_arrays(columns, schema=PLANS_SCHEMA)
+
+
+def health_table(
+    health: dict[str, np.ndarray], calendar: Calendar, customer_ids: pa.Array
+) -> pa.Table:
+    """The hidden health of each paying customer-month (never an input: for checking models)."""
+    months = pa.array(calendar.labels(int(health["month"].max(initial=-1)) + 1), type=pa.string())
+    columns = [
+        take_strings(customer_ids, health["customer"]),
+        take_strings(months, health["month"]),
+        pa.array(health["health"], type=pa.float32()),
+    ]
+    return pa.Table.from_arrays(columns, schema=HEALTH_SCHEMA)

@@ -124,6 +124,8 @@ def _typed(column: Column, value: Any, row: Mapping[str, Any]) -> Any:
         return _money(value, row.get("currency"))
     if kind == "rate":
         return _rate(value)
+    if kind == "time":  # kept as ISO text by ingest (usage_events.date)
+        return str(value)
     raise LeafError(f"unknown column type {kind}")
 
 
