@@ -319,7 +319,7 @@ def plan_fit(
     month = ledger.month(as_of)
     rows = pf.evidence(feature_inputs(ledger), month)
     found = [] if rows is None else _rows(ledger, pf.candidates(rows, over=over, under=under))
-    owners = _owners(ledger, sorted({r["customer_id"] for r in found}))
+    owners = _account_owners(ledger, sorted({r["customer_id"] for r in found}))
     accounts: dict[str, dict[str, Any]] = {}
     for r in sorted(found, key=lambda r: (r["customer_id"], r["metric"])):
         account = accounts.setdefault(r["customer_id"], _account(r, owners))
@@ -346,7 +346,7 @@ def _rows(ledger: Ledger, expr: Any) -> list[dict[str, Any]]:
     return ledger.store.to_arrow(expr).to_pylist()
 
 
-def _owners(ledger: Ledger, ids: list[str]) -> dict[str, str | None]:
+def _account_owners(ledger: Ledger, ids: list[str]) -> dict[str, str | None]:
     """Each account's owner from the customers file's `owner` column (none without one)."""
     customers = ledger.store.table("customers")
     if "owner" not in customers.columns or not ids:
