@@ -211,6 +211,7 @@ ERRORS = {
     "unknown_column.csv": "unknown column(s) 'curency' (did you mean 'currency'?)",
     "semicolon.csv": "the delimiter is a semicolon, not a comma",
     "tab.csv": "the delimiter is a tab, not a comma",
+    "unclosed_quote_header.csv": "the header row opens a quote it never closes",
     "invalid_byte.csv": "row 4 is not valid utf-8 (byte 0xff at offset",
     "latin1.csv": "row 2 is not valid utf-8 (byte 0xe9 at offset",
 }

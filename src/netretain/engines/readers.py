@@ -51,6 +51,12 @@ def csv_header(path: Path, label: str | None = None) -> list[str]:
     """The header row's column names, stripped; a file that is not comma-separated is refused."""
     label = label or str(path)
     with path.open(newline="", encoding="utf-8-sig") as handle:
+        if handle.readline().count('"') % 2:
+            raise IngestError(
+                f"{label}: the header row opens a quote it never closes; fix the header row",
+                file=label,
+            )
+        handle.seek(0)
         header = next(csv.reader(handle), None)
     if not header:
         raise IngestError(f"{label}: the file is empty; a header row is required", file=label)
@@ -247,16 +253,20 @@ def _csv_stream(path: Path, progress: Progress | None) -> Stream:
     with path.open(newline="", encoding="utf-8-sig") as header:
         as_written = next(csv.reader(header))  # " amount": the reader's name; amount is ours
     handle = path.open("rb")
-    reader = pacsv.open_csv(
-        handle,
-        read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, use_threads=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(as_written, pa.string()), strings_can_be_null=False
-        ),
-        parse_options=pacsv.ParseOptions(
-            invalid_row_handler=on_invalid, newlines_in_values=True, ignore_empty_lines=False
-        ),
-    )
+    try:
+        reader = pacsv.open_csv(
+            handle,
+            read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, use_threads=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(as_written, pa.string()), strings_can_be_null=False
+            ),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=on_invalid, newlines_in_values=True, ignore_empty_lines=False
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        handle.close()
+        raise _unreadable(path, error) from None
 
     def batches() -> Iterator[pa.RecordBatch]:
         ordinal = 2
@@ -273,12 +283,25 @@ def _csv_stream(path: Path, progress: Progress | None) -> Stream:
                 numbered = batch.rename_columns(names).append_column("_row", rows)
                 yield numbered.filter(pc.invert(_blank(batch)))
             malformed.extend(_rejects(path, invalid, lines))
+        except pa.ArrowInvalid as error:
+            raise _unreadable(path, error) from None
         finally:
             handle.close()
 
     fields = [f.with_name(n) for f, n in zip(reader.schema, names, strict=True)]
     schema = pa.schema([*fields, pa.field("_row", pa.int64())])
     return Stream(path, pa.RecordBatchReader.from_batches(schema, batches()), malformed)
+
+
+def _unreadable(path: Path, error: pa.ArrowInvalid) -> IngestError:
+    """A CSV file whose structure the reader cannot follow (most often a quote opened in the
+    header and never closed): one message, since no row can be told from the next."""
+    reason = str(error).removeprefix("CSV parse error: ")
+    return IngestError(
+        f"{path}: cannot be read as CSV ({reason}); check the header row and that every quote "
+        "is closed",
+        file=str(path),
+    )
 
 
 def _rejects(path: Path, invalid: list[pacsv.InvalidRow], lines: _Lines) -> list[Reject]:
