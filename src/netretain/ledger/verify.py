@@ -230,7 +230,7 @@ def _derived(store: Store, currency: str) -> None:
     present = [n for n in DERIVED if store.has(n)]
     if not present:
         return
-    build.rebuild(_Renamed(store), currency)  # type: ignore[arg-type]
+    build.rebuild(_Renamed(store), currency)
     problem = _compare(store, present)
     if problem:
         raise _Found(problem)
