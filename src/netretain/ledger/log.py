@@ -44,6 +44,7 @@ LEAVES, NODES, HEADS = "log_leaves", "log_nodes", "log_heads"
 CHUNK_HEIGHT = 10
 CHUNK = 1 << CHUNK_HEIGHT  # leaves per stored block root
 DEEP = 20_000
+FACT_PREFIX = '{"corrects":null'  # how a leaf that corrects nothing begins
 
 
 @dataclass(frozen=True)
@@ -197,16 +198,14 @@ def leaves_of(
     store: Store, kind: str, rows: ir.Table, offset: int, corrected: ir.Table | None = None
 ) -> ir.Table:
     """Stored input rows as log rows: index from `offset` in key order, leaf text and hash."""
-    keyed = rows.mutate(_key=leaf_exprs.key_text(rows, kind))
-    ref: ir.StringValue | None = None
+    keyed = leaf_exprs.with_leaf(rows, kind)
+    leaf: ir.StringValue = keyed._leaf
     old_idx: ir.Value = ibis.null("int64")
     if corrected is not None:
         keyed = keyed.left_join(corrected, keyed._key == corrected._old_key)
-        ref = ibis.ifelse(
-            keyed._old_idx.notnull(),
-            leaf_exprs.reference_text(keyed._old_idx, keyed._old_hash),
-            ibis.null("string"),
-        )
+        ref = leaf_exprs.reference_text(keyed._old_idx, keyed._old_hash)
+        fixed = '{"corrects":' + ref + keyed._leaf.substr(len(FACT_PREFIX))
+        leaf = ibis.ifelse(keyed._old_idx.notnull(), fixed, keyed._leaf)
         old_idx = keyed._old_idx
     has_customer = "customer_id" in SPECS[kind].names
     logged = keyed.select(
@@ -216,7 +215,7 @@ def leaves_of(
         key=keyed._key,
         customer_id=keyed.customer_id if has_customer else ibis.null("string"),
         corrects=old_idx,
-        leaf=leaf_exprs.leaf_text(keyed, kind, ref),
+        leaf=leaf,
     )
     return logged.mutate(leaf_hash=store.leaf_sha256(logged.leaf))
 
