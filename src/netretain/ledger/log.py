@@ -174,10 +174,16 @@ def _append_kind(store: Store, kind: str, ingest_id: int, offset: int) -> int:
     rows = table.filter(table._ingest_id == ingest_id)
     n = count(store, rows)
     if n:
-        store.append(
-            LEAVES, leaves_of(store, kind, rows, offset, _corrected(store, kind, ingest_id))
-        )
+        new = leaves_of(store, kind, rows, offset, _corrected(store, kind, ingest_id))
+        _append_once(store, LEAVES, new)
     return n
+
+
+def _append_once(store: Store, table: str, expr: ir.Table) -> None:
+    """Append a costly expression computed once: an engine's append may look at it first."""
+    scratch = f"_new_{table}"
+    store.append(table, store.temp(scratch, expr))
+    store.drop(scratch)
 
 
 def _corrected(store: Store, kind: str, ingest_id: int) -> ir.Table | None:
@@ -224,7 +230,8 @@ def _append_nodes(store: Store, start: int, end: int) -> None:
     """Store the roots of the blocks of CHUNK leaves this ingest completed."""
     first, last = start // CHUNK, end // CHUNK
     if last > first:
-        store.append(NODES, block_roots(store, store.table(LEAVES), first * CHUNK, last * CHUNK))
+        blocks = block_roots(store, store.table(LEAVES), first * CHUNK, last * CHUNK)
+        _append_once(store, NODES, blocks)
 
 
 def block_roots(store: Store, leaves: ir.Table, lo: int, hi: int) -> ir.Table:
