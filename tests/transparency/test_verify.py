@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from netretain import Ledger
-from tests.cli.conftest import assert_clean_error, invoke
+from tests.cli.conftest import assert_clean_error, invoke, invoke_json, validate
 from tests.conftest import Inputs, mrr_rows
 
 LEDGER = "books.duckdb"
@@ -164,3 +164,21 @@ def test_since_fails_for_a_head_of_a_rewritten_log(books: Path, tmp_path: Path) 
     assert_clean_error(
         invoke("verify", "--db", books, "--since", not_a_head, code=1), "not a signed head"
     )
+
+
+def test_log_verify_and_keys_json_follow_their_schemas(books: Path, tmp_path: Path) -> None:
+    heads = invoke_json("log", "--db", books, schema="log")
+    assert heads["size"] == 10 and [h["head"]["size"] for h in heads["heads"]] == [8, 10]
+    last = json.loads(invoke("log", "--db", books, "--head").stdout)
+    assert last == heads["heads"][-1]
+    verdict = invoke_json(
+        "verify", "--db", books, "--since", books.parent / "head-1.json", schema="verify"
+    )
+    assert verdict["ok"] and verdict["since"] == {"size": 8} and verdict["problem"] is None
+    tamper(books, "DELETE FROM log_leaves WHERE idx = 9")
+    failed = invoke("verify", "--db", books, "--format", "json", code=1)
+    body = validate("verify", json.loads(failed.stdout))
+    assert body["ok"] is False and body["checked"] == [] and "9 leaves" in body["problem"]
+    pair = invoke_json("keys", "init", "--dir", tmp_path / "k", schema="keys-init")
+    assert Path(pair["private"]).stat().st_mode & 0o077 == 0
+    assert_clean_error(invoke("keys", "init", "--dir", tmp_path / "k", code=1), "never overwritten")
