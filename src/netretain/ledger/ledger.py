@@ -161,7 +161,7 @@ class Ledger:
 
     # the revenue log (issue 13, ledger/log.py) ---------------------------------------------------
     def log_heads(self) -> list[SignedHead]:
-        """Every signed tree head, oldest first: one per ingest that read a file."""
+        """Every signed tree head, oldest first: one per ingest that added leaves."""
         return revenue_log.heads(self.store)
 
     def log_head(self) -> SignedHead | None:

@@ -137,7 +137,7 @@ class Step:
 # appending ----------------------------------------------------------------------------------------
 def append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     """The ingest hook: log the ingest's rows as leaves, then sign the next tree head (none for
-    an ingest that read no new file)."""
+    an ingest that added no leaf: an ingest that changes nothing leaves the ledger as it was)."""
     with deep_expressions():
         return _append(ingested, key)
 
@@ -162,9 +162,9 @@ def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     end = start
     for kind in INGEST_ORDER:
         end += _append_kind(store, kind, ingested.ingest_id, end)
-    sources = _sources(store, ingested.ingest_id)
-    if end == start and not sources:
+    if end == start:
         return None
+    sources = _sources(store, ingested.ingest_id)
     _append_nodes(store, start, end)
     previous = latest_head(store)
     head = next_head(previous, end, root(store, end), sources)
