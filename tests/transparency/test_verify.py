@@ -162,7 +162,7 @@ def test_since_fails_for_a_head_of_a_rewritten_log(books: Path, tmp_path: Path) 
     not_a_head = tmp_path / "nothing.json"
     not_a_head.write_text("{}")
     assert_clean_error(
-        invoke("verify", "--db", books, "--since", not_a_head, code=1), "not a signed head"
+        invoke("verify", "--db", books, "--since", not_a_head, code=1), "not a signed tree head"
     )
 
 
