@@ -12,6 +12,7 @@ from netretain.cli import (
     demo_cmd,
     forecast_cmd,
     info_cmd,
+    log_cmd,
     maintenance_cmd,
     playbooks_cmd,
     predict_cmd,
@@ -37,6 +38,7 @@ info_cmd.register(app)
 maintenance_cmd.register(app)
 forecast_cmd.register(app)
 connectors_cmd.register(app)
+log_cmd.register(app)
 
 
 def main() -> None:

@@ -94,7 +94,7 @@ def open_ledger(
         create=creates,
         wait=wait,
     )
-    return Ledger(store=store)
+    return Ledger(db, store=store)  # the log's signing key lives beside --db (<db>.key)
 
 
 LEDGER_OPTIONS = {
@@ -141,6 +141,7 @@ FLAGS = {
     "sample": "--sample",
     "since": "--since",
     "crm": "--to-crm",
+    "key": "--key",
 }
 INTERRUPTED = "interrupted; the ledger is unchanged"
 INTERRUPTED_AFTER = "interrupted after the ledger was updated; the update is complete"

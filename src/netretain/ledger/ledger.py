@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from netretain.analysis import drill
 from netretain.analysis.attributes import By, available
@@ -44,11 +45,15 @@ from netretain.errors import LedgerError, NotFoundError, UnsupportedError, arg
 from netretain.ingest import log
 from netretain.ledger import build, hooks
 from netretain.ledger import check as checking
+from netretain.ledger import log as revenue_log
+from netretain.ledger import verify as verifying
 from netretain.ledger.ingest import IngestResult, Step, ingest
 from netretain.ledger.run import run
+from netretain.ledger.verify import Verdict
 from netretain.predict.results import Prediction
 from netretain.store import Store, refused_table
 from netretain.store.catalogue import REJECTS
+from netretain.transparency.heads import SignedHead
 
 T = TypeVar("T")
 
@@ -99,8 +104,12 @@ class Ledger:
         read_only: bool = False,
         wait: float | None = None,
         holder: str = "",
+        key: str | Path | None = None,
     ):
         self.path = str(path)
+        self.signer = revenue_log.Signer(
+            self.path, key
+        )  # signs the log's heads (docs/transparency.md)
         self._wait = wait
         self._holder = holder
         self._store = store
@@ -110,7 +119,12 @@ class Ledger:
             )
         meta = build.read_meta(self._store) if self._store is not None else {}
         self.currency = meta.get("currency", currency.upper())
-        self.on_ingest = [*hooks.registered(), *on_ingest, checking.record_after_ingest]
+        self.on_ingest: list[hooks.IngestHook] = [
+            *hooks.registered(),
+            *on_ingest,
+            revenue_log.Step(self.signer),
+            checking.record_after_ingest,
+        ]
         self._sources: Sources | None = None
 
     @property
@@ -145,6 +159,61 @@ class Ledger:
         result = checking.rebuild(self.store, self.currency)
         self._sources = None
         return result
+
+    # the revenue log (issue 13, ledger/log.py) ---------------------------------------------------
+    def log_heads(self) -> list[SignedHead]:
+        """Every signed tree head, oldest first: one per ingest that added leaves."""
+        return revenue_log.heads(self.store)
+
+    def log_head(self) -> SignedHead | None:
+        """The latest signed tree head (None before the first ingest)."""
+        return revenue_log.latest_head(self.store)
+
+    def log_entries(self, customer_id: str) -> list[revenue_log.LogEntry]:
+        """One customer's leaves (index, kind, bytes, hash, what each corrects) in log order."""
+        return revenue_log.entries(self.store, customer_id)
+
+    def log_leaf_hashes(self) -> list[bytes]:
+        """Every leaf hash in log order (streamed from the engine)."""
+        return revenue_log.leaf_hashes(self.store)
+
+    def inclusion_proofs(
+        self, indices: Sequence[int], size: int | None = None
+    ) -> dict[int, list[bytes]]:
+        """Audit paths of leaves in the log of `size` leaves (the latest head's by default)."""
+        return revenue_log.inclusion_proofs(self.store, indices, self._log_size(size))
+
+    def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
+        """Proof that the log of `new` leaves (the latest head's) extends the log of `old`."""
+        return revenue_log.consistency_proof(self.store, old, self._log_size(new))
+
+    def verify(
+        self, key: Ed25519PublicKey | None = None, *, since: SignedHead | None = None
+    ) -> Verdict:
+        """Recompute the log, its heads and the derived tables from the stored facts; the verdict
+        names the first inconsistency. `since`: a head kept earlier the log must extend."""
+        return verifying.verify(self.store, key or self.public_key(), self.currency, since)
+
+    def use_key(self, key: str | Path) -> None:
+        """Sign this ledger's heads with the private key in `key` from now on."""
+        self.signer = revenue_log.Signer(self.path, key)
+        for step in self.on_ingest:
+            if isinstance(step, revenue_log.Step):
+                step.signer = self.signer
+
+    def public_key(self) -> Ed25519PublicKey:
+        """The key the log's heads are signed with (`<db>.pub`, or from NETRETAIN_KEY / key=)."""
+        return self.signer.public()
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The ledger's Ed25519 private key (signed reports use it too)."""
+        return self.signer.private(create=False)
+
+    def _log_size(self, size: int | None) -> int:
+        if size is not None:
+            return size
+        head = self.log_head()
+        return 0 if head is None else head.head.size
 
     def __enter__(self) -> Ledger:
         return self
