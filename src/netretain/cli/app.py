@@ -12,6 +12,7 @@ from netretain.cli import (
     info_cmd,
     maintenance_cmd,
     predict_cmd,
+    proof_cmd,
     serve_cmd,
 )
 from netretain.cli.options import INTERRUPTED
@@ -31,6 +32,7 @@ serve_cmd.register(app)
 predict_cmd.register(app)
 info_cmd.register(app)
 maintenance_cmd.register(app)
+proof_cmd.register(app)
 
 
 def main() -> None:
