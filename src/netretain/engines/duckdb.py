@@ -13,7 +13,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from netretain.engines import DEFAULT_WAIT
+from netretain.engines import DEFAULT_WAIT, hashing
 from netretain.engines import duckdb_open as opening
 from netretain.engines.readers import file_format, open_stream
 from netretain.errors import EngineError, LedgerError, arg
@@ -231,6 +231,14 @@ class DuckDBStore:
         ).fetchall()
         what = "VIEW" if kind and kind[0][0] == "VIEW" else "TABLE"
         self.raw.execute(f'DROP {what} IF EXISTS "{table}"')
+
+    def leaf_sha256(self, text: ir.StringValue) -> ir.StringValue:
+        """Hex SHA-256(0x00 || UTF-8 text): an RFC 6962 leaf hash, in this engine's SQL."""
+        return hashing.duckdb_leaf(text)
+
+    def node_sha256(self, left: ir.StringValue, right: ir.StringValue) -> ir.StringValue:
+        """Hex SHA-256(0x01 || left || right) of two hex node hashes, in this engine's SQL."""
+        return hashing.duckdb_node(left, right)
 
     def close(self) -> None:
         """Let go of the file: other processes may write it (or read it) from now on."""

@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from netretain.engines import hashing
 from netretain.engines.base import unwatched
 from netretain.engines.postgres_sql import FUNCTIONS, compiler
 from netretain.engines.readers import csv_header, file_format, open_stream
@@ -214,6 +215,14 @@ class PostgresStore:
 
     def drop(self, table: str) -> None:
         self._sql(f"DROP TABLE IF EXISTS {quote(table)}")
+
+    def leaf_sha256(self, text: ir.StringValue) -> ir.StringValue:
+        """Hex SHA-256(0x00 || UTF-8 text): an RFC 6962 leaf hash, in this engine's SQL."""
+        return hashing.postgres_leaf(text)
+
+    def node_sha256(self, left: ir.StringValue, right: ir.StringValue) -> ir.StringValue:
+        """Hex SHA-256(0x01 || left || right) of two hex node hashes, in this engine's SQL."""
+        return hashing.postgres_node(left, right)
 
     def close(self) -> None:
         self.con.disconnect()

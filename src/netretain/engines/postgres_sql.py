@@ -66,6 +66,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   END
   FROM regexp_matches(line || ',', '("(?:[^"]|"")*"|[^,]*),', 'g') WITH ORDINALITY AS r(m, n)
 $$;
+
+CREATE OR REPLACE FUNCTION nr_leaf_sha256(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT encode(sha256('\x00'::bytea || convert_to(t, 'UTF8')), 'hex')
+$$;
+
+CREATE OR REPLACE FUNCTION nr_hex_sha256(h text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT encode(sha256(decode(h, 'hex')), 'hex')
+$$;
 """
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.backends.pyspark.datatypes import PySparkSchema
 
+from netretain.engines import hashing
 from netretain.engines.base import unwatched
 from netretain.engines.readers import file_format
 from netretain.engines.warehouse import Manifest, TableEntry, Warehouse
@@ -230,6 +231,14 @@ class SparkStore:
             with self.transaction():
                 self.manifest.tables.pop(table)
                 self.session.catalog.dropTempView(table)
+
+    def leaf_sha256(self, text: ir.StringValue) -> ir.StringValue:
+        """Hex SHA-256(0x00 || UTF-8 text): an RFC 6962 leaf hash, in this engine's SQL."""
+        return hashing.spark_leaf(text)
+
+    def node_sha256(self, left: ir.StringValue, right: ir.StringValue) -> ir.StringValue:
+        """Hex SHA-256(0x01 || left || right) of two hex node hashes, in this engine's SQL."""
+        return hashing.spark_node(left, right)
 
     def close(self) -> None:
         for table in list(self._temps):

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from netretain.analysis import drill
 from netretain.analysis.attributes import By, available
@@ -44,10 +45,12 @@ from netretain.errors import LedgerError, NotFoundError, UnsupportedError, arg
 from netretain.ingest import log
 from netretain.ledger import build, hooks
 from netretain.ledger import check as checking
+from netretain.ledger import log as revenue_log
 from netretain.ledger.ingest import IngestResult, Step, ingest
 from netretain.ledger.run import run
 from netretain.store import Store, refused_table
 from netretain.store.catalogue import REJECTS
+from netretain.transparency.heads import SignedHead
 
 T = TypeVar("T")
 
@@ -98,8 +101,12 @@ class Ledger:
         read_only: bool = False,
         wait: float | None = None,
         holder: str = "",
+        key: str | Path | None = None,
     ):
         self.path = str(path)
+        self.signer = revenue_log.Signer(
+            self.path, key
+        )  # signs the log's heads (docs/transparency.md)
         self._wait = wait
         self._holder = holder
         self._store = store
@@ -109,7 +116,12 @@ class Ledger:
             )
         meta = build.read_meta(self._store) if self._store is not None else {}
         self.currency = meta.get("currency", currency.upper())
-        self.on_ingest = [*hooks.registered(), *on_ingest, checking.record_after_ingest]
+        self.on_ingest = [
+            *hooks.registered(),
+            *on_ingest,
+            self._log,
+            checking.record_after_ingest,
+        ]
         self._sources: Sources | None = None
 
     @property
@@ -144,6 +156,51 @@ class Ledger:
         result = checking.rebuild(self.store, self.currency)
         self._sources = None
         return result
+
+    def _log(self, ingested: hooks.Ingested) -> None:
+        """The ingest step that appends the revenue log and signs its head."""
+        revenue_log.append(ingested, self.signer.private())
+
+    # the revenue log (issue 13, ledger/log.py) ---------------------------------------------------
+    def log_heads(self) -> list[SignedHead]:
+        """Every signed tree head, oldest first: one per ingest that read a file."""
+        return revenue_log.heads(self.store)
+
+    def log_head(self) -> SignedHead | None:
+        """The latest signed tree head (None before the first ingest)."""
+        return revenue_log.latest_head(self.store)
+
+    def log_entries(self, customer_id: str) -> list[revenue_log.LogEntry]:
+        """One customer's leaves (index, kind, bytes, hash, what each corrects) in log order."""
+        return revenue_log.entries(self.store, customer_id)
+
+    def log_leaf_hashes(self) -> list[bytes]:
+        """Every leaf hash in log order (streamed from the engine)."""
+        return revenue_log.leaf_hashes(self.store)
+
+    def inclusion_proofs(
+        self, indices: Sequence[int], size: int | None = None
+    ) -> dict[int, list[bytes]]:
+        """Audit paths of leaves in the log of `size` leaves (the latest head's by default)."""
+        return revenue_log.inclusion_proofs(self.store, indices, self._log_size(size))
+
+    def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
+        """Proof that the log of `new` leaves (the latest head's) extends the log of `old`."""
+        return revenue_log.consistency_proof(self.store, old, self._log_size(new))
+
+    def public_key(self) -> Ed25519PublicKey:
+        """The key the log's heads are signed with (`<db>.pub`, or from NETRETAIN_KEY / key=)."""
+        return self.signer.public()
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The ledger's Ed25519 private key (signed reports use it too)."""
+        return self.signer.private(create=False)
+
+    def _log_size(self, size: int | None) -> int:
+        if size is not None:
+            return size
+        head = self.log_head()
+        return 0 if head is None else head.head.size
 
     def __enter__(self) -> Ledger:
         return self

@@ -47,6 +47,29 @@ META = MappingProxyType({"key": "string", "value": "string"})
 CHECKSUMS = MappingProxyType(
     {"table_name": "string", "rows": "int64", "checksum": "int64", "at": "string"}
 )
+# The revenue log (issue 13, docs/transparency.md): one row per leaf, appended, never rewritten.
+# `key` is the canonical JSON of the row's key (the append order within a kind), `corrects` the
+# index of the leaf a correction replaces, `leaf` the leaf's bytes as UTF-8 text, hashes hex.
+LOG_LEAVES = MappingProxyType(
+    {
+        "idx": "int64",
+        "ingest_id": "int64",
+        "kind": "string",
+        "key": "string",
+        "customer_id": "string",
+        "corrects": "int64",
+        "leaf": "string",
+        "leaf_hash": "string",
+    }
+)
+# The root of every complete block of LOG_CHUNK leaves (leaves [start, start + LOG_CHUNK)): proofs
+# and roots read these instead of a million leaf hashes.
+LOG_NODES = MappingProxyType({"start": "int64", "node": "string"})
+# The signed tree head each ingest ends with, in chain order (`head` is its canonical JSON).
+LOG_HEADS = MappingProxyType(
+    {"seq": "int64", "ingest_id": "int64", "size": "int64", "head": "string"}
+)
+LOG = MappingProxyType({"log_leaves": LOG_LEAVES, "log_nodes": LOG_NODES, "log_heads": LOG_HEADS})
 # Bookkeeping tables every ledger has from its first ingest on.
 RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})
 # Derived tables, rebuilt from the inputs after every ingest that changes them.
@@ -85,5 +108,6 @@ LEDGER_TABLES = (
     *INPUT_TABLES,
     *(refused_table(kind) for kind in SPECS),
     *RECORDS,
+    *LOG,
     *REBUILT,
 )

@@ -87,6 +87,14 @@ class Store(Protocol):
         """Report how far the engine is through each statement run inside, where it can tell."""
         ...
 
+    def leaf_sha256(self, text: ir.StringValue) -> ir.StringValue:
+        """Hex SHA-256(0x00 || UTF-8 text): the RFC 6962 leaf hash, in the engine's own SQL."""
+        ...
+
+    def node_sha256(self, left: ir.StringValue, right: ir.StringValue) -> ir.StringValue:
+        """Hex SHA-256(0x01 || left || right) of two hex node hashes, in the engine's own SQL."""
+        ...
+
     def close(self) -> None:
         """Let go of the ledger: its connection, and for a DuckDB file the writer's lock."""
         ...

@@ -9,9 +9,10 @@ A leaf is the canonical JSON (see `canonical`) of
 
 with each column in its type's one text form: money a decimal string with exactly the currency's
 ISO 4217 minor units ("1200.50", JPY "1200", BHD "1.250"), dates "YYYY-MM-DD", months "YYYY-MM",
-rates a plain decimal without trailing zeros ("1.15"), ints JSON integers, currencies upper-case
-codes. A customer's extra columns stay strings under their own names. An engine computing leaf
-hashes in SQL must produce these same bytes; `leaf_bytes` is the reference it is tested against.
+rates rounded half up to 12 decimals without trailing zeros ("1.15"), ints JSON integers,
+currencies upper-case codes. A customer's extra columns stay strings under their own names, present
+only when given. An engine computing leaf hashes in SQL must produce these same bytes; `leaf_bytes`
+is the reference it is tested against.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from netretain.canonical import CanonicalError, canonical_bytes, plain_decimal
@@ -29,6 +30,7 @@ from netretain.transparency.errors import TransparencyError
 from netretain.transparency.merkle import HASH_SIZE, hash_leaf
 
 FORMAT_VERSION = 1
+RATE_DECIMALS = 12  # a rate is its stored double rounded (half up) to this many decimals
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
@@ -91,9 +93,9 @@ def _row(spec: InputSpec, row: Mapping[str, Any]) -> dict[str, Any]:
     if extra and not spec.extra_columns:
         raise LeafError(f"{spec.kind} has no column {sorted(extra)[0]!r}")
     out = {c.name: _value(c, row.get(c.name), row) for c in spec.columns}
-    for name in extra:
-        value = row[name]
-        out[name] = None if value is None else str(value)
+    for name in extra:  # a custom column is part of the leaf only where the row gives a value
+        if row[name] is not None:
+            out[name] = str(row[name])
     return out
 
 
@@ -165,6 +167,7 @@ def _money(value: Any, currency: Any) -> str:
 
 def _rate(value: Any) -> str:
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+    number = number.quantize(Decimal(1).scaleb(-RATE_DECIMALS), ROUND_HALF_UP)
     text = plain_decimal(number)
     if "." in text:
         text = text.rstrip("0").rstrip(".")

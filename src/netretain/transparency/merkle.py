@@ -55,6 +55,18 @@ class Frontier:
         self.nodes.append(node)
         self.size += 1
 
+    def append_subtree(self, node: bytes, height: int) -> None:
+        """Add the root of a perfect subtree of 2**height leaves at a size that is a multiple of
+        it (a store keeps such block roots, so a million leaves need not be read one by one)."""
+        if self.size % (1 << height):
+            raise ValueError(f"a subtree of {1 << height} leaves cannot start at leaf {self.size}")
+        size = self.size >> height
+        while size & 1:
+            node = hash_children(self.nodes.pop(), node)
+            size >>= 1
+        self.nodes.append(node)
+        self.size += 1 << height
+
     def extend(self, leaf_hashes: Iterable[bytes]) -> Frontier:
         for leaf_hash in leaf_hashes:
             self.append(leaf_hash)

@@ -1,0 +1,355 @@
+"""The revenue log in a store: every accepted input row and every correction appended as an RFC 6962
+leaf at the end of its ingest (set-based, hashed by the engine), a signed tree head per ingest, and
+the proofs a statement or an auditor asks for (see docs/transparency.md).
+
+Leaves are appended in one fixed order: the ingest's kinds in ingest order, then each kind's rows
+by the canonical bytes of their key. A row that replaces a logged row (`replace`) is a correction
+leaf naming the index and hash of the leaf it corrects; no leaf is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from netretain.canonical import canonical_json
+from netretain.core.arith import exact_div
+from netretain.core.tables import empty_table, literal_table
+from netretain.ledger.ingest import Ingested
+from netretain.ledger.run import count
+from netretain.store import INGEST_ORDER, SPECS, Store, input_table
+from netretain.store.catalogue import LOG, LOG_HEADS
+from netretain.transparency import leaf_exprs
+from netretain.transparency.errors import KeyFileError
+from netretain.transparency.heads import SignedHead, Source, next_head, sign_head
+from netretain.transparency.keys import init_keys, load_private_key, load_public_key
+from netretain.transparency.merkle import (
+    Frontier,
+    Range,
+    consistency_ranges,
+    inclusion_ranges,
+    root_of_hashes,
+)
+
+LEAVES, NODES, HEADS = "log_leaves", "log_nodes", "log_heads"
+CHUNK_HEIGHT = 10
+CHUNK = 1 << CHUNK_HEIGHT  # leaves per stored block root
+DEEP = 20_000
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One leaf of the log: where it is, what it is, its bytes and its hash."""
+
+    index: int
+    ingest_id: int
+    kind: str
+    customer_id: str | None
+    corrects: int | None
+    data: bytes
+    leaf_hash: bytes
+
+
+def ensure_tables(store: Store) -> None:
+    """Create the log's empty tables (a ledger made before the log gets them at its next ingest)."""
+    for name, schema in LOG.items():
+        if not store.has(name):
+            store.replace(name, empty_table(schema))
+
+
+def size(store: Store) -> int:
+    """How many leaves the log holds."""
+    if not store.has(LEAVES):
+        return 0
+    leaves = store.table(LEAVES)
+    top = store.to_arrow(leaves.idx.max().name("m").as_table()).to_pylist()[0]["m"]
+    return 0 if top is None else int(top) + 1
+
+
+# keys ---------------------------------------------------------------------------------------------
+KEY_VARIABLE = "NETRETAIN_KEY"
+
+
+class Signer:
+    """The ledger's Ed25519 signing key: `key` if given, else $NETRETAIN_KEY, else `<db>.key`
+    beside a ledger file (made with `<db>.pub` on first use: `created` says where), else, for a
+    ledger in memory or on another engine, a key that lives as long as this object."""
+
+    def __init__(self, ledger_path: str, key: str | Path | None = None) -> None:
+        given = key or os.environ.get(KEY_VARIABLE) or None
+        self.given = None if given is None else Path(given)
+        self.beside = None if ledger_path == ":memory:" else Path(f"{ledger_path}.key")
+        self.created: Path | None = None
+        self._key: Ed25519PrivateKey | None = None
+
+    @property
+    def path(self) -> Path | None:
+        """The private key file, if the key lives in one."""
+        return self.given or self.beside
+
+    def private(self, create: bool = True) -> Ed25519PrivateKey:
+        """The signing key, making the pair beside the ledger the first time (when `create`)."""
+        if self._key is None:
+            self._key = self._load(create)
+        return self._key
+
+    def public(self) -> Ed25519PublicKey:
+        """The public key heads are checked with: the `.pub` beside the key, else derived."""
+        path = self.path
+        if self._key is None and path is not None and path.with_suffix(".pub").exists():
+            return load_public_key(path.with_suffix(".pub"))
+        return self.private(create=False).public_key()
+
+    def _load(self, create: bool) -> Ed25519PrivateKey:
+        if self.given is not None:
+            return load_private_key(self.given)
+        if self.beside is None:
+            return Ed25519PrivateKey.generate()
+        if not self.beside.exists():
+            if not create:
+                raise KeyFileError(f"no signing key {self.beside}: the ledger has no log yet")
+            init_keys(self.beside.parent, self.beside.stem)
+            self.created = self.beside
+        return load_private_key(self.beside)
+
+
+# appending ----------------------------------------------------------------------------------------
+def append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
+    """The ingest hook: log the ingest's rows as leaves, then sign the next tree head (none for
+    an ingest that read no new file)."""
+    with deep_expressions():
+        return _append(ingested, key)
+
+
+@contextmanager
+def deep_expressions() -> Iterator[None]:
+    """Room for the leaf text's nested SQL: JSON escapes are 31 nested `replace` calls, deeper
+    than sqlglot parses within Python's default recursion limit (Python frames since 3.11 do
+    not use the C stack, so a higher limit is safe)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, DEEP))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
+    store = ingested.store
+    ensure_tables(store)
+    start = size(store)
+    end = start
+    for kind in INGEST_ORDER:
+        end += _append_kind(store, kind, ingested.ingest_id, end)
+    sources = _sources(store, ingested.ingest_id)
+    if end == start and not sources:
+        return None
+    _append_nodes(store, start, end)
+    previous = latest_head(store)
+    head = next_head(previous, end, root(store, end), sources)
+    signed = sign_head(head, key)
+    seq = 0 if previous is None else count(store, store.table(HEADS))
+    row = {"seq": [seq], "ingest_id": [ingested.ingest_id], "size": [end]}
+    store.append(
+        HEADS, literal_table({**row, "head": [canonical_json(signed.to_dict())]}, LOG_HEADS)
+    )
+    return signed
+
+
+def _append_kind(store: Store, kind: str, ingest_id: int, offset: int) -> int:
+    """Append this ingest's rows of one kind from offset; how many leaves that made."""
+    if not store.has(input_table(kind)):
+        return 0
+    table = store.table(input_table(kind))
+    rows = table.filter(table._ingest_id == ingest_id)
+    n = count(store, rows)
+    if n:
+        store.append(
+            LEAVES, leaves_of(store, kind, rows, offset, _corrected(store, kind, ingest_id))
+        )
+    return n
+
+
+def _corrected(store: Store, kind: str, ingest_id: int) -> ir.Table | None:
+    """The live leaf (latest index and hash) of each key this ingest corrects, if any."""
+    if not store.has("corrections"):
+        return None
+    fixes = store.table("corrections")
+    if not count(store, fixes.filter((fixes.ingest_id == ingest_id) & (fixes.kind == kind))):
+        return None
+    log = store.table(LEAVES)
+    log = log.filter(log.kind == kind)
+    latest = log.group_by("key").aggregate(_idx=log.idx.max())
+    live = log.join(latest, (log.key == latest.key) & (log.idx == latest._idx))
+    return live.select(_old_key=live.key, _old_idx=live.idx, _old_hash=live.leaf_hash)
+
+
+def leaves_of(
+    store: Store, kind: str, rows: ir.Table, offset: int, corrected: ir.Table | None = None
+) -> ir.Table:
+    """Stored input rows as log rows: index from `offset` in key order, leaf text and hash."""
+    keyed = rows.mutate(_key=leaf_exprs.key_text(rows, kind))
+    ref: ir.StringValue | None = None
+    old_idx: ir.Value = ibis.null("int64")
+    if corrected is not None:
+        keyed = keyed.left_join(corrected, keyed._key == corrected._old_key)
+        ref = ibis.ifelse(
+            keyed._old_idx.notnull(),
+            leaf_exprs.reference_text(keyed._old_idx, keyed._old_hash),
+            ibis.null("string"),
+        )
+        old_idx = keyed._old_idx
+    has_customer = "customer_id" in SPECS[kind].names
+    logged = keyed.select(
+        idx=ibis.row_number().over(order_by=keyed._key) + offset,
+        ingest_id=keyed._ingest_id,
+        kind=ibis.literal(kind),
+        key=keyed._key,
+        customer_id=keyed.customer_id if has_customer else ibis.null("string"),
+        corrects=old_idx,
+        leaf=leaf_exprs.leaf_text(keyed, kind, ref),
+    )
+    return logged.mutate(leaf_hash=store.leaf_sha256(logged.leaf))
+
+
+def _append_nodes(store: Store, start: int, end: int) -> None:
+    """Store the roots of the blocks of CHUNK leaves this ingest completed."""
+    first, last = start // CHUNK, end // CHUNK
+    if last > first:
+        store.append(NODES, block_roots(store, store.table(LEAVES), first * CHUNK, last * CHUNK))
+
+
+def block_roots(store: Store, leaves: ir.Table, lo: int, hi: int) -> ir.Table:
+    """(start, node) of every block of CHUNK leaves in [lo, hi), hashed level by level in the
+    engine: each level pairs nodes 2i and 2i+1 into SHA-256(0x01 || left || right)."""
+    level = leaves.filter((leaves.idx >= lo) & (leaves.idx < hi))
+    level = level.select(i=level.idx - lo, h=level.leaf_hash)
+    for _ in range(CHUNK_HEIGHT):
+        paired = level.mutate(p=exact_div(level.i, ibis.literal(2)), left=level.i % 2 == 0)
+        halves = paired.group_by("p").aggregate(
+            l=paired.h.max(where=paired.left), r=paired.h.max(where=~paired.left)
+        )
+        level = halves.select(i=halves.p, h=store.node_sha256(halves.l, halves.r))
+    return level.select(start=level.i * CHUNK + lo, node=level.h)
+
+
+def _sources(store: Store, ingest_id: int) -> list[Source]:
+    ingests = store.table("ingests")
+    mine = ingests.filter(ingests.ingest_id == ingest_id).select("kind", "file", "sha256")
+    return [Source(**r) for r in store.to_arrow(mine).to_pylist()]
+
+
+# reading ------------------------------------------------------------------------------------------
+def heads(store: Store) -> list[SignedHead]:
+    """Every signed head in chain order."""
+    if not store.has(HEADS):
+        return []
+    table = store.table(HEADS).order_by("seq")
+    return [SignedHead.from_dict(_json(r["head"])) for r in store.to_arrow(table).to_pylist()]
+
+
+def latest_head(store: Store) -> SignedHead | None:
+    """The last signed head, or None before the first ingest."""
+    if not store.has(HEADS):
+        return None
+    table = store.table(HEADS)
+    last = table.order_by(ibis.desc("seq")).limit(1)
+    rows = store.to_arrow(last).to_pylist()
+    return SignedHead.from_dict(_json(rows[0]["head"])) if rows else None
+
+
+def entries(store: Store, customer_id: str) -> list[LogEntry]:
+    """One customer's leaves (every kind with a customer_id), in log order."""
+    if not store.has(LEAVES):
+        return []
+    log = store.table(LEAVES)
+    mine = log.filter(log.customer_id == customer_id).order_by("idx")
+    return [_entry(r) for r in store.to_arrow(mine).to_pylist()]
+
+
+def leaf_hashes(store: Store, lo: int = 0, hi: int | None = None) -> list[bytes]:
+    """The leaf hashes of [lo, hi) in order, streamed from the engine in Arrow batches."""
+    if not store.has(LEAVES):
+        return []
+    log = store.table(LEAVES)
+    wanted = log.filter(log.idx >= lo)
+    if hi is not None:
+        wanted = wanted.filter(log.idx < hi)
+    wanted = wanted.select("idx", "leaf_hash").order_by("idx")
+    out: list[bytes] = []
+    for batch in store.to_arrow_batches(wanted):
+        out.extend(bytes.fromhex(h) for h in batch.column("leaf_hash").to_pylist())
+    return out
+
+
+def _blocks(store: Store, lo: int, hi: int) -> list[bytes]:
+    """The stored block roots covering [lo, hi) (both multiples of CHUNK), in order."""
+    nodes = store.table(NODES)
+    wanted = nodes.filter((nodes.start >= lo) & (nodes.start < hi)).order_by("start")
+    found = store.to_arrow(wanted).to_pylist()
+    if [r["start"] for r in found] != list(range(lo, hi, CHUNK)):
+        raise LookupError(f"the log's block roots between leaves {lo} and {hi} are incomplete")
+    return [bytes.fromhex(r["node"]) for r in found]
+
+
+def range_root(store: Store, lo: int, hi: int) -> bytes:
+    """The Merkle root of leaves [lo, hi): stored block roots where aligned, leaf hashes else."""
+    if lo % CHUNK or hi - lo < 2 * CHUNK:
+        return root_of_hashes(leaf_hashes(store, lo, hi))
+    cut = lo + (hi - lo) // CHUNK * CHUNK
+    frontier = Frontier()
+    for node in _blocks(store, lo, cut):
+        frontier.append_subtree(node, CHUNK_HEIGHT)
+    return frontier.extend(leaf_hashes(store, cut, hi)).root()
+
+
+def root(store: Store, tree_size: int | None = None) -> bytes:
+    """The root of the first `tree_size` leaves (the whole log by default)."""
+    return range_root(store, 0, size(store) if tree_size is None else tree_size)
+
+
+def inclusion_proofs(
+    store: Store, indices: Iterable[int], tree_size: int
+) -> dict[int, list[bytes]]:
+    """Audit paths of many leaves in the tree of `tree_size` leaves; shared subtrees hashed once."""
+    memo: dict[Range, bytes] = {}
+    return {i: [_memo(store, memo, r) for r in inclusion_ranges(i, tree_size)] for i in indices}
+
+
+def consistency_proof(store: Store, old_size: int, new_size: int) -> list[bytes]:
+    """RFC 6962 proof that the log of `new_size` leaves extends the log of `old_size`."""
+    if old_size == new_size:
+        return []
+    return [range_root(store, a, b) for a, b in consistency_ranges(old_size, new_size)]
+
+
+def _memo(store: Store, memo: dict[Range, bytes], r: Range) -> bytes:
+    if r not in memo:
+        memo[r] = range_root(store, *r)
+    return memo[r]
+
+
+def _entry(row: dict) -> LogEntry:
+    return LogEntry(
+        index=int(row["idx"]),
+        ingest_id=int(row["ingest_id"]),
+        kind=row["kind"],
+        customer_id=row["customer_id"],
+        corrects=row["corrects"],
+        data=row["leaf"].encode("utf-8"),
+        leaf_hash=bytes.fromhex(row["leaf_hash"]),
+    )
+
+
+def _json(text: str) -> dict:
+    import json
+
+    return json.loads(text)
