@@ -94,7 +94,7 @@ def open_ledger(
         create=creates,
         wait=wait,
     )
-    return Ledger(store=store)
+    return Ledger(db, store=store)  # the path places the log's signing key: <db>.key
 
 
 LEDGER_OPTIONS = {
