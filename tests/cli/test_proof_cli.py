@@ -12,15 +12,12 @@ import pytest
 from netretain.transparency.keys import init_keys, load_public_key
 from netretain.transparency.tokens import check_token
 
-from .conftest import Files, assert_clean_error, invoke, invoke_json, validate, write_lines
+from .conftest import Files, assert_clean_error, invoke, invoke_json, validate
 
 
 @pytest.fixture(scope="module")
 def db(files: Files, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("proofs") / "ledger.duckdb"
-    good = write_lines(
-        path.with_name("good.csv"), [*open(files.good_lines).read().splitlines()[1:]]
-    )
     invoke(
         "ingest",
         "--db",
@@ -30,7 +27,7 @@ def db(files: Files, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--customers",
         files.customers,
         "--invoice-lines",
-        good,
+        files.good_lines,
     )
     return path
 
