@@ -13,8 +13,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from netretain.transparency.keys import raw_public
-from netretain.web.app import STATIC
 from netretain.web.templating import templates
+
+STATIC = Path(__file__).parent / "static"
 
 
 def payload(statement: Mapping[str, Any], public_key: Ed25519PublicKey) -> dict[str, Any]:
