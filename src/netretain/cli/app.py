@@ -10,6 +10,7 @@ from netretain.cli import (
     definitions_cmd,
     demo_cmd,
     info_cmd,
+    log_cmd,
     maintenance_cmd,
     predict_cmd,
     proof_cmd,
@@ -32,6 +33,7 @@ serve_cmd.register(app)
 predict_cmd.register(app)
 info_cmd.register(app)
 maintenance_cmd.register(app)
+log_cmd.register(app)
 proof_cmd.register(app)
 
 

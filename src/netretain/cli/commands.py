@@ -62,6 +62,12 @@ def ingest(
         "--encoding",
         help="What the CSV files are encoded in, e.g. latin-1 (default UTF-8; UTF-16 by its BOM).",
     ),
+    key: Path = typer.Option(
+        None,
+        "--key",
+        envvar="NETRETAIN_KEY",
+        help="Private key that signs the log's heads (default <db>.key, made on first ingest).",
+    ),
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
@@ -84,6 +90,8 @@ def ingest(
         raise typer.BadParameter("name at least one file, e.g. --invoice-lines lines.csv")
     if currency:
         ledger.set_currency(currency)
+    if key:
+        ledger.use_key(key)
     with steps(fmt is Format.table) as step:
         result = ledger.ingest(
             strict=strict,
@@ -111,6 +119,9 @@ def ingest(
             console.print("See them all with: netretain rejects")
 
     emit(data, fmt, rows=lambda: summary, show=show, columns=FILE_COLUMNS)
+    if ledger.signer.created:
+        notes([f"made the log's signing key {ledger.signer.created} (keep it private; publish "
+               f"{ledger.signer.created.with_suffix('.pub')})"])  # fmt: skip
 
 
 def show_report(report: Report) -> None:

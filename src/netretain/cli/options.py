@@ -94,7 +94,7 @@ def open_ledger(
         create=creates,
         wait=wait,
     )
-    return Ledger(db, store=store)  # the path places the log's signing key: <db>.key
+    return Ledger(db, store=store)  # the log's signing key lives beside --db (<db>.key)
 
 
 LEDGER_OPTIONS = {
@@ -138,6 +138,7 @@ FLAGS = {
     "wait": "--wait",
     "check": "netretain check",
     "rebuild": "netretain rebuild",
+    "key": "--key",
 }
 INTERRUPTED = "interrupted; the ledger is unchanged"
 INTERRUPTED_AFTER = "interrupted after the ledger was updated; the update is complete"

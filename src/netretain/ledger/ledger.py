@@ -46,8 +46,10 @@ from netretain.ingest import log
 from netretain.ledger import build, hooks
 from netretain.ledger import check as checking
 from netretain.ledger import log as revenue_log
+from netretain.ledger import verify as verifying
 from netretain.ledger.ingest import IngestResult, Step, ingest
 from netretain.ledger.run import run
+from netretain.ledger.verify import Verdict
 from netretain.store import Store, refused_table
 from netretain.store.catalogue import REJECTS
 from netretain.transparency.heads import SignedHead
@@ -187,6 +189,17 @@ class Ledger:
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
         """Proof that the log of `new` leaves (the latest head's) extends the log of `old`."""
         return revenue_log.consistency_proof(self.store, old, self._log_size(new))
+
+    def verify(
+        self, key: Ed25519PublicKey | None = None, *, since: SignedHead | None = None
+    ) -> Verdict:
+        """Recompute the log, its heads and the derived tables from the stored facts; the verdict
+        names the first inconsistency. `since`: a head kept earlier the log must extend."""
+        return verifying.verify(self.store, key or self.public_key(), self.currency, since)
+
+    def use_key(self, key: str | Path) -> None:
+        """Sign this ledger's heads with the private key in `key` from now on."""
+        self.signer = revenue_log.Signer(self.path, key)
 
     def public_key(self) -> Ed25519PublicKey:
         """The key the log's heads are signed with (`<db>.pub`, or from NETRETAIN_KEY / key=)."""

@@ -9,6 +9,7 @@ leaf naming the index and hash of the leaf it corrects; no leaf is ever rewritte
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -253,7 +254,7 @@ def heads(store: Store) -> list[SignedHead]:
     if not store.has(HEADS):
         return []
     table = store.table(HEADS).order_by("seq")
-    return [SignedHead.from_dict(_json(r["head"])) for r in store.to_arrow(table).to_pylist()]
+    return [SignedHead.from_dict(parse(r["head"])) for r in store.to_arrow(table).to_pylist()]
 
 
 def latest_head(store: Store) -> SignedHead | None:
@@ -263,7 +264,7 @@ def latest_head(store: Store) -> SignedHead | None:
     table = store.table(HEADS)
     last = table.order_by(ibis.desc("seq")).limit(1)
     rows = store.to_arrow(last).to_pylist()
-    return SignedHead.from_dict(_json(rows[0]["head"])) if rows else None
+    return SignedHead.from_dict(parse(rows[0]["head"])) if rows else None
 
 
 def entries(store: Store, customer_id: str) -> list[LogEntry]:
@@ -349,7 +350,6 @@ def _entry(row: dict) -> LogEntry:
     )
 
 
-def _json(text: str) -> dict:
-    import json
-
+def parse(text: str) -> dict:
+    """A stored head's JSON."""
     return json.loads(text)
