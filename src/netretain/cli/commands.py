@@ -164,7 +164,10 @@ def report(
         "--sign", "Print the report signed with its definition hash and the log's tree head."
     ),
     key: Path = typer.Option(
-        None, "--key", help="With --sign: the Ed25519 private key (default: the ledger's own)."
+        None,
+        "--key",
+        envvar="NETRETAIN_KEY",
+        help="With --sign: the Ed25519 private key (default <db>.key).",
     ),
     *,
     ledger: Ledger,

@@ -22,7 +22,10 @@ from netretain.ledger import Ledger, proofs
 from netretain.transparency.keys import key_id, load_private_key, load_public_key
 
 KEY = typer.Option(
-    None, "--key", help="The ledger's Ed25519 private key file (default: the ledger's own)."
+    None,
+    "--key",
+    envvar="NETRETAIN_KEY",
+    help="The ledger's Ed25519 private key file (default <db>.key).",
 )
 PUBLIC_KEY = typer.Option(
     ..., "--public-key", help="The operator's published Ed25519 public key (PEM).", exists=True
