@@ -11,6 +11,7 @@ import pytest
 
 from netretain.transparency.keys import init_keys, load_public_key
 from netretain.transparency.tokens import check_token
+from tests.transparency.test_statement import run_doc_script
 
 from .conftest import Files, assert_clean_error, invoke, invoke_json, validate
 
@@ -65,6 +66,16 @@ def test_a_statement_changed_by_one_digit_fails(
     path.write_text(text.replace(old, new), encoding="utf-8")
     result = invoke("verify-statement", path, "--public-key", pub(db), code=1)
     assert_clean_error(result, reason)
+
+
+def test_the_docs_script_verifies_a_real_statement(db: Path, tmp_path: Path) -> None:
+    statement = json.loads(invoke("statement", "B", "--db", db, "--format", "json").stdout)
+    result = run_doc_script(tmp_path, statement, pub(db))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK: 2 leaves in the signed log of ")
+    assert statement["history"][0]["mrr"] == "220.00"  # 200 EUR at 1.10
+    statement["history"][0]["mrr"] = "220.01"
+    assert "InvalidSignature" in run_doc_script(tmp_path, statement, pub(db)).stderr
 
 
 def test_statement_html_is_written(db: Path, tmp_path: Path) -> None:

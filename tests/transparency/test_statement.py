@@ -89,8 +89,9 @@ def run_doc_script(tmp_path: Path, statement: dict, public_key_file: Path):
 
 def test_the_docs_script_is_short_and_needs_no_netretain() -> None:
     script = doc_script()
-    assert "netretain" not in script.replace("netretain tree head v1", "")
-    assert len(script.strip().splitlines()) <= 22
+    domains = ("netretain tree head v1", "netretain customer statement v1")
+    assert "netretain" not in script.replace(domains[0], "").replace(domains[1], "")
+    assert len(script.strip().splitlines()) <= 24
 
 
 def test_the_docs_script_verifies_a_true_statement(tmp_path, keys, private_key) -> None:
@@ -111,6 +112,11 @@ def test_the_docs_script_rejects_a_changed_amount_and_a_forged_head(
 
     statement = statement_for("c2", private_key)
     statement["head"]["head"]["time"] = "2020-01-01T00:00:00Z"
+    result = run_doc_script(tmp_path, statement, keys.public)
+    assert result.returncode != 0 and "InvalidSignature" in result.stderr
+
+    statement = statement_for("c2", private_key)
+    statement["history"][1]["mrr"] = "122.51"
     result = run_doc_script(tmp_path, statement, keys.public)
     assert result.returncode != 0 and "InvalidSignature" in result.stderr
 
