@@ -8,13 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netretain import Ledger, NotFoundError
 from netretain.ledger import proofs
+from netretain.transparency import merkle
 from netretain.transparency.errors import VerificationError
 from netretain.transparency.signed_report import verify_report
 from netretain.transparency.statement import verify_statement
-from tests.conftest import Inputs
+from tests.conftest import Inputs, mrr_rows
 
 LINES = [
     ("L1", "acme", "2024-01-01", "subscription", "2024-01-01", "2024-02-01", "100.00", "USD"),
@@ -101,3 +104,41 @@ def test_anchor_figures_are_the_reports_cents_and_the_head(ledger: Ledger) -> No
         int(report.starting_mrr * 100),
         int(report.ending_mrr * 100),
     )
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
+    """A log over two full blocks of 1024 leaves and into a third: 120 customers x 26 months."""
+    folder = tmp_path_factory.mktemp("big")
+    rows = [row for c in range(120) for row in mrr_rows(f"c{c:03d}", "2022-01", "2024-02", "10.00")]
+    found = Ledger(folder / "ledger.duckdb")
+    found.ingest(mrr=Inputs(folder).mrr(rows))
+    return found
+
+
+@pytest.fixture(scope="module")
+def hashes(big: Ledger) -> list[bytes]:
+    return big.log_leaf_hashes()
+
+
+def test_statement_proofs_are_the_rfc_audit_paths(big: Ledger, hashes: list[bytes]) -> None:
+    size = len(hashes)
+    assert size == 120 * 26 > 3 * 1024
+    indexes = [0, 1, 1023, 1024, 2047, 2048, 3071, 3072, size - 2, size - 1, 1500]
+    expected = merkle.inclusion_proofs(hashes, indexes, size)
+    assert proofs.inclusion_proofs(big, indexes, size) == expected
+    smaller = 2050  # an older head's size: a tree that ends inside the third block
+    assert proofs.inclusion_proofs(big, [5, 2049], smaller) == merkle.inclusion_proofs(
+        hashes, [5, 2049], smaller
+    )
+    assert proofs.inclusion_proofs(big, [], size) == {}
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.data())
+def test_every_statement_proof_verifies(big: Ledger, hashes: list[bytes], data) -> None:
+    size = data.draw(st.integers(1, len(hashes)))
+    indexes = data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=5, unique=True))
+    root = merkle.root_of_hashes(hashes[:size])
+    for i, proof in proofs.inclusion_proofs(big, indexes, size).items():
+        assert merkle.verify_inclusion(hashes[i], i, size, proof, root)
