@@ -13,7 +13,7 @@ import pytest
 from netretain.transparency.keys import init_keys, load_private_key
 from netretain.transparency.statement import verify_statement
 from netretain.transparency.tokens import issue_token
-from tests.web.conftest import Demo, Served, Watched, copy_ledger, serve, shot
+from tests.web.conftest import Demo, Served, Watched, copy_ledger, serve, shot, validate
 
 A, B = "C0000001", "C0000002"
 
@@ -44,7 +44,7 @@ def test_own_statement_is_200_and_verifies(portal_site: Served) -> None:
     assert "/static/statement.js" in page.text and "expires" in page.text
     data = portal_site.client.get(f"/api/v1/portal/{A}/statement", params={"token": t})
     assert data.status_code == 200
-    done = verify_statement(data.json(), key(portal_site).public_key())
+    done = verify_statement(validate("statement", data.json()), key(portal_site).public_key())
     assert done.customer_id == A and done.records and done.history
     assert {(r["row"] or {}).get("customer_id") for r in done.records} == {A}
 

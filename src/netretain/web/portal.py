@@ -25,6 +25,7 @@ from netretain.web.statement_html import payload
 from netretain.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["portal"])
 TOKEN = Query("", description="The token from `netretain portal-link`.")
 
 
@@ -69,7 +70,7 @@ def portal(request: Request, customer_id: str, token: str = TOKEN):
     return templates.TemplateResponse(request, "portal.html", context)
 
 
-@router.get("/api/v1/portal/{customer_id}/statement")
+@api_router.get("/portal/{customer_id}/statement")
 def portal_statement(request: Request, customer_id: str, token: str = TOKEN) -> dict[str, Any]:
     """The same statement as JSON, for `netretain verify-statement` or the docs' script."""
     granted(request, customer_id, token)
