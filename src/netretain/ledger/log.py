@@ -44,6 +44,7 @@ LEAVES, NODES, HEADS = "log_leaves", "log_nodes", "log_heads"
 CHUNK_HEIGHT = 10
 CHUNK = 1 << CHUNK_HEIGHT  # leaves per stored block root
 DEEP = 20_000
+FACT_PREFIX = '{"corrects":null'  # how a leaf that corrects nothing begins
 
 
 @dataclass(frozen=True)
@@ -173,10 +174,16 @@ def _append_kind(store: Store, kind: str, ingest_id: int, offset: int) -> int:
     rows = table.filter(table._ingest_id == ingest_id)
     n = count(store, rows)
     if n:
-        store.append(
-            LEAVES, leaves_of(store, kind, rows, offset, _corrected(store, kind, ingest_id))
-        )
+        new = leaves_of(store, kind, rows, offset, _corrected(store, kind, ingest_id))
+        _append_once(store, LEAVES, new)
     return n
+
+
+def _append_once(store: Store, table: str, expr: ir.Table) -> None:
+    """Append a costly expression computed once: an engine's append may look at it first."""
+    scratch = f"_new_{table}"
+    store.append(table, store.temp(scratch, expr))
+    store.drop(scratch)
 
 
 def _corrected(store: Store, kind: str, ingest_id: int) -> ir.Table | None:
@@ -197,16 +204,14 @@ def leaves_of(
     store: Store, kind: str, rows: ir.Table, offset: int, corrected: ir.Table | None = None
 ) -> ir.Table:
     """Stored input rows as log rows: index from `offset` in key order, leaf text and hash."""
-    keyed = rows.mutate(_key=leaf_exprs.key_text(rows, kind))
-    ref: ir.StringValue | None = None
+    keyed = leaf_exprs.with_leaf(rows, kind)
+    leaf: ir.StringValue = keyed._leaf
     old_idx: ir.Value = ibis.null("int64")
     if corrected is not None:
         keyed = keyed.left_join(corrected, keyed._key == corrected._old_key)
-        ref = ibis.ifelse(
-            keyed._old_idx.notnull(),
-            leaf_exprs.reference_text(keyed._old_idx, keyed._old_hash),
-            ibis.null("string"),
-        )
+        ref = leaf_exprs.reference_text(keyed._old_idx, keyed._old_hash)
+        fixed = '{"corrects":' + ref + keyed._leaf.substr(len(FACT_PREFIX))
+        leaf = ibis.ifelse(keyed._old_idx.notnull(), fixed, keyed._leaf)
         old_idx = keyed._old_idx
     has_customer = "customer_id" in SPECS[kind].names
     logged = keyed.select(
@@ -216,7 +221,7 @@ def leaves_of(
         key=keyed._key,
         customer_id=keyed.customer_id if has_customer else ibis.null("string"),
         corrects=old_idx,
-        leaf=leaf_exprs.leaf_text(keyed, kind, ref),
+        leaf=leaf,
     )
     return logged.mutate(leaf_hash=store.leaf_sha256(logged.leaf))
 
@@ -225,7 +230,8 @@ def _append_nodes(store: Store, start: int, end: int) -> None:
     """Store the roots of the blocks of CHUNK leaves this ingest completed."""
     first, last = start // CHUNK, end // CHUNK
     if last > first:
-        store.append(NODES, block_roots(store, store.table(LEAVES), first * CHUNK, last * CHUNK))
+        blocks = block_roots(store, store.table(LEAVES), first * CHUNK, last * CHUNK)
+        _append_once(store, NODES, blocks)
 
 
 def block_roots(store: Store, leaves: ir.Table, lo: int, hi: int) -> ir.Table:

@@ -213,12 +213,12 @@ def _matched(rows: ir.Table, log: ir.Table, kind: str) -> ir.Table:
     live = live.select(
         l_key=live.key, l_idx=live.idx, l_body=live.leaf.substr(live.leaf.find(KIND_FIELD))
     )
-    fact = leaf_exprs.leaf_text(rows, kind)
-    mine = rows.select(
-        r_key=leaf_exprs.key_text(rows, kind),
-        r_row=rows._row,
-        r_file=rows._file,
-        r_body=fact.substr(len('{"corrects":null')),
+    fact = leaf_exprs.with_leaf(rows, kind)
+    mine = fact.select(
+        r_key=fact._key,
+        r_row=fact._row,
+        r_file=fact._file,
+        r_body=fact._leaf.substr(len(revenue_log.FACT_PREFIX)),
     )
     both = mine.outer_join(live, mine.r_key == live.l_key)
     same = (both.r_body == both.l_body).fill_null(False)

@@ -52,21 +52,30 @@ def _escape_flag(t: ir.Table, names: Sequence[str]) -> ir.BooleanValue:
     return joined.re_search(NEEDS_ESCAPE)
 
 
-def _money(value: ir.Value, currency: ir.StringValue) -> ir.StringValue:
+def _money_steps(t: ir.Table, spec: InputSpec) -> ir.Table:
+    """Each money column's whole and fractional digits, in named steps (small SQL)."""
+    money = [c.stored for c in spec.columns if c.type == "money"]
+    if not money:
+        return t
+    scale = 10**MONEY_SCALE
+    t = t.mutate(**{f"_u_{m}": (t[m] * scale).cast("int64") for m in money})
+    return t.mutate(
+        **{f"_w_{m}": exact_div(t[f"_u_{m}"].abs(), ibis.literal(scale)) for m in money},
+        **{f"_f_{m}": (t[f"_u_{m}"].abs() % scale).cast("string").lpad(MONEY_SCALE, "0")
+           for m in money},
+    )  # fmt: skip
+
+
+def _money(t: ir.Table, name: str) -> ir.StringValue:
     """Decimal text at the currency's ISO 4217 minor units, from the exact stored decimal."""
-    units = (value * 10**MONEY_SCALE).cast("int64")
-    size = units.abs()
-    whole = exact_div(size, ibis.literal(10**MONEY_SCALE)).cast("string")
-    fraction = (size % 10**MONEY_SCALE).cast("string").lpad(MONEY_SCALE, "0")
+    whole, fraction = t[f"_w_{name}"].cast("string"), t[f"_f_{name}"]
     groups: dict[int, list[str]] = {}
     for code, minor in MINOR_UNITS.items():
         groups.setdefault(minor, []).append(code)
-
-    def at(minor: int) -> ir.StringValue:
-        return whole if minor == 0 else whole + "." + fraction.substr(0, minor)
-
-    text = ibis.cases(*((currency.isin(c), at(m)) for m, c in groups.items()), else_=at(2))
-    return ibis.ifelse(units < 0, "-" + text, text)
+    cases = [(t._currency.isin(codes), ibis.literal(minor)) for minor, codes in groups.items()]
+    minor = ibis.cases(*cases, else_=2)
+    digits = ibis.ifelse(minor == 0, whole, whole + "." + fraction.substr(0, minor))
+    return ibis.ifelse(t[f"_u_{name}"] < 0, "-" + digits, digits)
 
 
 def _month(index: ir.IntegerValue) -> ir.StringValue:
@@ -75,15 +84,16 @@ def _month(index: ir.IntegerValue) -> ir.StringValue:
 
 
 def _rate(value: ir.FloatingValue) -> ir.StringValue:
-    text = value.cast(f"decimal(38, {RATE_DECIMALS})").cast("string")
+    """Via the double's shortest text (an engine's cast of a double to a decimal is not exact)."""
+    text = value.cast("string").cast(f"decimal(38, {RATE_DECIMALS})").cast("string")
     return text.re_replace("0+$", "").re_replace(r"\.$", "")
 
 
-def _value(t: ir.Table, column: Column, escape: ir.BooleanValue) -> ir.StringValue:
+def _value(t: ir.Table, column: Column) -> ir.StringValue:
     col = t[column.stored]
     kind = column.type
     if kind == "string":
-        text = quoted(col, escape)
+        text = quoted(col, t._esc)
     elif kind == "currency":
         text = ibis.literal('"') + col.upper() + '"'
     elif kind == "int":
@@ -93,7 +103,7 @@ def _value(t: ir.Table, column: Column, escape: ir.BooleanValue) -> ir.StringVal
     elif kind == "month":
         text = ibis.literal('"') + _month(col) + '"'
     elif kind == "money":
-        text = ibis.literal('"') + _money(col, t.currency.upper()) + '"'
+        text = ibis.literal('"') + _money(t, column.stored) + '"'
     elif kind == "rate":
         text = ibis.literal('"') + _rate(col) + '"'
     else:
@@ -101,48 +111,44 @@ def _value(t: ir.Table, column: Column, escape: ir.BooleanValue) -> ir.StringVal
     return text.fill_null(NULL)
 
 
-def row_text(t: ir.Table, kind: str) -> ir.StringValue:
-    """The canonical JSON of each stored row's `row` object (custom columns only when given)."""
+def with_leaf(t: ir.Table, kind: str, corrects: str | None = None) -> ir.Table:
+    """Stored rows with `_key` (the canonical JSON of the key: the append order) and `_leaf` (the
+    leaf's text; `corrects` names a column holding the JSON of the leaf a row corrects)."""
     spec = SPECS[kind]
     extra = extra_columns(t, spec)
     texts = [c.stored for c in spec.columns if c.type == "string"] + extra
-    escape = _escape_flag(t, texts)
-    fixed = {c.name: _value(t, c, escape) for c in spec.columns}
+    t = t.mutate(_esc=_escape_flag(t, texts))
+    if "currency" in t.columns:
+        t = t.mutate(_currency=t.currency.upper())
+    t = _money_steps(t, spec)
+    names = {c.name: f"_j{i}" for i, c in enumerate(spec.columns)}
+    t = t.mutate(
+        **{names[c.name]: _value(t, c) for c in spec.columns},
+        **{f"_x{i}": quoted(t[name].cast("string"), t._esc) for i, name in enumerate(extra)},
+    )
     parts: list[ir.StringValue] = []
-    for name in sorted_keys([*fixed, *extra]):
+    for name in sorted_keys([*names, *extra]):
         head = ibis.literal("," + _json_key(name) + ":")
-        if name in fixed:
-            parts.append(head + fixed[name])
+        if name in names:
+            parts.append(head + t[names[name]])
         else:  # a custom column appears only when the row has a value for it
-            parts.append((head + quoted(t[name].cast("string"), escape)).fill_null(""))
-    body = ibis.literal("").join(parts)
-    return "{" + body.substr(1) + "}"
-
-
-def leaf_text(t: ir.Table, kind: str, corrects: ir.StringValue | None = None) -> ir.StringValue:
-    """The leaf of each stored row: `corrects` is the JSON of the leaf it corrects, or null."""
-    ref = NULL if corrects is None else corrects.fill_null(NULL)
-    return (
+            parts.append((head + t[f"_x{extra.index(name)}"]).fill_null(""))
+    row = "{" + ibis.literal("").join(parts).substr(1) + "}"
+    ref = NULL if corrects is None else t[corrects].fill_null(NULL)
+    leaf = (
         ibis.literal('{"corrects":')
         + ref
         + ibis.literal(f',"kind":{_json_key(kind)},"row":')
-        + row_text(t, kind)
+        + row
         + ibis.literal(f',"v":{FORMAT_VERSION}}}')
     )
+    key = "[" + ibis.literal(",").join([t[names[k]] for k in spec.key]) + "]"
+    return t.mutate(_key=key, _leaf=leaf)
 
 
 def reference_text(index: ir.IntegerValue, leaf_hash: ir.StringValue) -> ir.StringValue:
     """The `corrects` object naming a leaf by index and hex leaf hash."""
     return '{"index":' + index.cast("string") + ',"leaf_hash":"' + leaf_hash + '"}'
-
-
-def key_text(t: ir.Table, kind: str) -> ir.StringValue:
-    """The canonical JSON of a row's key values (`leaves.order_key`'s bytes): the append order."""
-    spec = SPECS[kind]
-    names = [c for c in spec.columns if c.name in spec.key]
-    escape = _escape_flag(t, [c.stored for c in names if c.type == "string"])
-    values = {c.name: _value(t, c, escape) for c in names}
-    return "[" + ibis.literal(",").join([values[k] for k in spec.key]) + "]"
 
 
 def _json_key(name: str) -> str:
