@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from netretain import Ledger
 from netretain.ledger import proofs
 from netretain.ledger.log import Signer
+from netretain.transparency.errors import VerificationError
 from netretain.transparency.tokens import Token, TokenForAnother, check_token
 from netretain.web.api import read
 from netretain.web.security import AuthError
@@ -42,7 +43,7 @@ def granted(request: Request, customer_id: str, token: str) -> Token:
         return check_token(token, signing_key(request).public_key(), customer_id)
     except TokenForAnother as e:
         raise AuthError(str(e), 403) from e
-    except Exception as e:  # TokenRefused, or anything a malformed token raises while decoded
+    except VerificationError as e:  # TokenRefused: malformed, forged or expired
         raise AuthError("this link is not valid: ask your vendor for a new one", 401) from e
 
 
