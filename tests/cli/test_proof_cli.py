@@ -82,7 +82,9 @@ def test_statement_html_is_written(db: Path, tmp_path: Path) -> None:
     result = invoke("statement", "B", "--db", db, "--html", tmp_path / "b.html")
     html = (tmp_path / "b.html").read_text(encoding="utf-8")
     assert "statement-data" in html and "crypto.subtle" in html
-    assert "MRR history" in result.stdout
+    assert "MRR history" in result.stdout and "wrote" in result.stderr
+    both = invoke("statement", "B", "--db", db, "--html", tmp_path / "c.html", "-f", "json")
+    assert json.loads(both.stdout)["customer_id"] == "B"  # the note went to stderr
 
 
 def test_an_unknown_customer_gets_no_statement(db: Path) -> None:

@@ -78,7 +78,7 @@ def statement(
         from netretain.web.statement_html import write_statement
 
         public = (_key(key) or ledger.signing_key()).public_key()
-        console.print(f"wrote {write_statement(data, public, html)}", highlight=False)
+        err_console.print(f"wrote {write_statement(data, public, html)}", highlight=False)
 
     def show() -> None:
         head = data["head"]["head"]
