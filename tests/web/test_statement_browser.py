@@ -81,3 +81,24 @@ def test_an_edited_html_file_fails(tab: Watched, tmp_path: Path, signer) -> None
     state, text = opened(tab, path)
     assert state == "failed" and "fact 2 is not in the signed log" in text, text
     tab.clean()
+
+
+TRICKY = [
+    {"b": 1, "a": [None, True, False, -7, "x"]},
+    {
+        "name": "Zoë \u00e9\u4e2d\u6587 \U0001f600",
+        "ctl": "tab\there\nnl\u0001\u001f\u007f",
+        "q": '"\\/',
+    },
+    {"\uff61": 1, "\U0001f600": 2, "a": {"z": "", "y": []}},  # UTF-16 order, not code points
+]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_the_pages_canonical_json_is_netretains(tab: Watched, tmp_path, signer, value) -> None:
+    from netretain.canonical import canonical_json
+
+    path = write_statement(statement_for("c2", signer), signer.public_key(), tmp_path / "s.html")
+    opened(tab, path)
+    in_page = tab.page.evaluate("(v) => NetretainStatement.canonical(v)", value)
+    assert in_page == canonical_json(value)
