@@ -11,6 +11,7 @@ proofs, their MRR history) are timed apart, and the customer's own verification 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -73,6 +74,7 @@ def run(size: str, months: int) -> dict[str, list[float]]:
             out["report --sign (signing only)"].append(
                 timed(lambda r=report: proofs.signed_report(ledger, r, key))[0]
             )
+    out["load"] = [os.getloadavg()[0]]
     out["leaves per statement"] = [float(len(statement["leaves"]))]
     out["log size"] = [float(head.head.size)]
     return out
@@ -96,7 +98,8 @@ def section(size: str, results: dict[str, list[float]]) -> str:
         f"`python -m benchmarks.proofs --size {size}`: {ASKED} customers spread over the id range, "
         f"each asked once on a read-only ledger; log of {results['log size'][0]:,.0f} leaves, "
         f"{results['leaves per statement'][0]:.0f} leaves in the last statement. "
-        "Target: a statement with its proofs under 200 ms.",
+        f"Target: a statement with its proofs under 200 ms. Load average {results['load'][0]:.1f}"
+        " on this machine's cores while measured.",
         "",
         "| step | p95 | median |",
         "|---|---:|---:|",
