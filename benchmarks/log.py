@@ -17,6 +17,7 @@ from pathlib import Path
 
 from benchmarks.data import ensure_dataset, parse_size
 from netretain import Ledger
+from netretain.ledger import log as revenue_log
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 HEADING = "## Transparency log"
@@ -26,7 +27,7 @@ def ingest_seconds(paths: dict[str, Path], db: Path, with_log: bool) -> tuple[fl
     """Seconds to ingest the company into a new ledger file, and the log's size."""
     ledger = Ledger(db)
     if not with_log:
-        ledger.on_ingest = [h for h in ledger.on_ingest if h != ledger._log]
+        ledger.on_ingest = [h for h in ledger.on_ingest if not isinstance(h, revenue_log.Step)]
     start = time.perf_counter()
     ledger.ingest(**paths)
     seconds = time.perf_counter() - start

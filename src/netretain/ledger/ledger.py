@@ -118,10 +118,10 @@ class Ledger:
             )
         meta = build.read_meta(self._store) if self._store is not None else {}
         self.currency = meta.get("currency", currency.upper())
-        self.on_ingest = [
+        self.on_ingest: list[hooks.IngestHook] = [
             *hooks.registered(),
             *on_ingest,
-            self._log,
+            revenue_log.Step(self.signer),
             checking.record_after_ingest,
         ]
         self._sources: Sources | None = None
@@ -158,10 +158,6 @@ class Ledger:
         result = checking.rebuild(self.store, self.currency)
         self._sources = None
         return result
-
-    def _log(self, ingested: hooks.Ingested) -> None:
-        """The ingest step that appends the revenue log and signs its head."""
-        revenue_log.append(ingested, self.signer.private())
 
     # the revenue log (issue 13, ledger/log.py) ---------------------------------------------------
     def log_heads(self) -> list[SignedHead]:
@@ -200,6 +196,9 @@ class Ledger:
     def use_key(self, key: str | Path) -> None:
         """Sign this ledger's heads with the private key in `key` from now on."""
         self.signer = revenue_log.Signer(self.path, key)
+        for step in self.on_ingest:
+            if isinstance(step, revenue_log.Step):
+                step.signer = self.signer
 
     def public_key(self) -> Ed25519PublicKey:
         """The key the log's heads are signed with (`<db>.pub`, or from NETRETAIN_KEY / key=)."""

@@ -123,6 +123,17 @@ class Signer:
         return load_private_key(self.beside)
 
 
+class Step:
+    """The ingest step that appends the log and signs its head with `signer`'s key (an object,
+    not a bound method of the Ledger, so a ledger left unclosed is still freed at once)."""
+
+    def __init__(self, signer: Signer) -> None:
+        self.signer = signer
+
+    def __call__(self, ingested: Ingested) -> None:
+        append(ingested, self.signer.private())
+
+
 # appending ----------------------------------------------------------------------------------------
 def append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     """The ingest hook: log the ingest's rows as leaves, then sign the next tree head (none for

@@ -130,7 +130,9 @@ def _chain(heads: list[SignedHead], key: Ed25519PublicKey) -> None:
         if i and signed.head.size < heads[i - 1].head.size:
             raise _Found(f"head {i} shrinks the log from {heads[i - 1].head.size} leaves")
         if not i and signed.head.previous is not None:
-            raise _Found("head 0 names a previous head: the log's first heads are missing")
+            raise _Found(
+                "head 0 follows another head: the heads were reordered or the first removed"
+            )
 
 
 # leaves and roots ---------------------------------------------------------------------------------
