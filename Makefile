@@ -53,6 +53,7 @@ bench: dev
 	$(BIN)/python -m benchmarks.web --size 1M
 	$(BIN)/python -m benchmarks.predict --size 1M
 	$(BIN)/python -m benchmarks.log --size 1M
+	$(BIN)/python -m benchmarks.proofs --size 1M
 
 clean:
 	rm -rf $(VENV) node_modules demo.duckdb .pytest_cache build *.egg-info

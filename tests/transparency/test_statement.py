@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,11 @@ def statement_for(customer: str, key, size: int = len(LEAVES)) -> dict:
         (i, d) for i, d in enumerate(LEAVES[:size]) if f'"customer_id":"{customer}"' in d.decode()
     ]
     proofs = merkle.inclusion_proofs(HASHES, [i for i, _ in mine], size)
-    return build_statement(customer, mine, head, proofs)
+    history = [
+        {"month": "2024-01", "mrr": Decimal("121.50"), "new": Decimal("121.50")},
+        {"month": "2024-02", "mrr": Decimal("122.50"), "new": Decimal("0.00")},
+    ]
+    return build_statement(customer, mine, head, proofs, key, currency="USD", history=history)
 
 
 def test_a_statement_verifies_without_a_database(private_key, public_key) -> None:
@@ -37,6 +42,8 @@ def test_a_statement_verifies_without_a_database(private_key, public_key) -> Non
     assert verified.indexes == (2, 9, 16)
     assert [r["row"]["month"] for r in verified.records] == ["2024-01", "2024-02", "2024-03"]
     assert verified.head.size == 21
+    assert verified.history[1] == {"month": "2024-02", "mrr": "122.50", "new": "0.00"}
+    assert (verified.currency, verified.as_of) == ("USD", "2024-02")
 
 
 @pytest.mark.parametrize(
@@ -52,6 +59,10 @@ def test_a_statement_verifies_without_a_database(private_key, public_key) -> Non
         (lambda s: s["leaves"][2]["proof"].pop(), "leaf 16 is not in"),
         (lambda s: s["head"]["head"].update(size=22), "bad signature"),
         (lambda s: s.update(customer_id="c3"), "belongs to 'c2', not 'c3'"),
+        (lambda s: s["history"][0].update(mrr="121.51"), "bad signature: the statement's"),
+        (lambda s: s.update(currency="EUR"), "bad signature: the statement's"),
+        (lambda s: s["leaves"].pop(), "bad signature: the statement's"),
+        (lambda s: s.update(key_id="00" * 32), "signed by another key"),
     ],
 )
 def test_a_changed_statement_names_what_fails(private_key, public_key, tamper, reason) -> None:
@@ -78,8 +89,9 @@ def run_doc_script(tmp_path: Path, statement: dict, public_key_file: Path):
 
 def test_the_docs_script_is_short_and_needs_no_netretain() -> None:
     script = doc_script()
-    assert "netretain" not in script.replace("netretain tree head v1", "")
-    assert len(script.strip().splitlines()) <= 22
+    domains = ("netretain tree head v1", "netretain customer statement v1")
+    assert "netretain" not in script.replace(domains[0], "").replace(domains[1], "")
+    assert len(script.strip().splitlines()) <= 24
 
 
 def test_the_docs_script_verifies_a_true_statement(tmp_path, keys, private_key) -> None:
@@ -100,6 +112,11 @@ def test_the_docs_script_rejects_a_changed_amount_and_a_forged_head(
 
     statement = statement_for("c2", private_key)
     statement["head"]["head"]["time"] = "2020-01-01T00:00:00Z"
+    result = run_doc_script(tmp_path, statement, keys.public)
+    assert result.returncode != 0 and "InvalidSignature" in result.stderr
+
+    statement = statement_for("c2", private_key)
+    statement["history"][1]["mrr"] = "122.51"
     result = run_doc_script(tmp_path, statement, keys.public)
     assert result.returncode != 0 and "InvalidSignature" in result.stderr
 

@@ -16,6 +16,7 @@ from netretain.cli import (
     maintenance_cmd,
     playbooks_cmd,
     predict_cmd,
+    proof_cmd,
     serve_cmd,
 )
 from netretain.cli.options import INTERRUPTED
@@ -39,6 +40,7 @@ maintenance_cmd.register(app)
 forecast_cmd.register(app)
 connectors_cmd.register(app)
 log_cmd.register(app)
+proof_cmd.register(app)
 
 
 def main() -> None:

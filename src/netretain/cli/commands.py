@@ -166,6 +166,15 @@ def report(
     as_of: str = opt.AS_OF,
     fmt: Format = opt.FORMAT,
     html: Path = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
+    sign: bool = flag(
+        "--sign", "Print the report signed with its definition hash and the log's tree head."
+    ),
+    key: Path = typer.Option(
+        None,
+        "--key",
+        envvar="NETRETAIN_KEY",
+        help="With --sign: the Ed25519 private key (default <db>.key).",
+    ),
     *,
     ledger: Ledger,
     definition: Definition | None,
@@ -176,6 +185,11 @@ def report(
     """
     result = ledger.report(as_of, definition)
     notes(result.warnings)
+    if sign:
+        from netretain.cli.proof_cmd import print_signed_report
+
+        print_signed_report(ledger, result, key)
+        return
     if html:
         from netretain.web.report_html import write_report
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -223,7 +224,10 @@ def _reason(error: ContractCustomError) -> str:
 
 
 def verify_anchored_report(
-    signed_report: dict[str, Any], public_key: Ed25519PublicKey, rpc_url: str, address: str
+    signed_report: Mapping[str, Any] | str | bytes,
+    public_key: Ed25519PublicKey,
+    rpc_url: str,
+    address: str,
 ) -> AnchorRecord:
     """A signed report checked against the chain: signature, head, and the anchored figures."""
     verified = verify_report(signed_report, public_key)
