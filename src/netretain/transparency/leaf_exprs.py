@@ -106,6 +106,8 @@ def _value(t: ir.Table, column: Column) -> ir.StringValue:
         text = ibis.literal('"') + _money(t, column.stored) + '"'
     elif kind == "rate":
         text = ibis.literal('"') + _rate(col) + '"'
+    elif kind == "time":  # ISO text, normalised by ingest: nothing to escape
+        text = ibis.literal('"') + col + '"'
     else:
         raise ValueError(f"unknown column type {kind}")
     return text.fill_null(NULL)
