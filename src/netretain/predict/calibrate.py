@@ -5,7 +5,10 @@ Per figure two numbers, from every earlier (origin, h) whose target month is kno
 median of log(actual / median path) / h (a bias per month ahead), and the stretch k, how far the
 80% interval must be widened around the median (in log terms) for 80% of those actuals to fall in
 it. The simulation's spread covers customer luck and month-to-month swings; k adds what it misses
-(persistent shifts such as exchange rates, or a business changing pace).
+(persistent shifts such as exchange rates, or a business changing pace). NDR and GDR pairs count
+only once their cohort (the month 12 before the target) is past the panel's first year, as in the
+backtest: a founding-year cohort is a handful of accounts a month whose ratio swings on one of
+them, so its errors would widen every later interval (MRR has no cohort and counts from the start).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ MIN_AT_H = 6  # earlier pairs a horizon band needs for a stretch of its own
 BANDS = ((1, 3), (4, 8), (9, 12))
 MIN_SPREAD = 1e-4  # log half-width below which an interval is taken as degenerate
 MAX_STRETCH = 3.0
+COHORT_FIGURES = ("ndr", "gdr")
+FOUNDING = 12  # months: a trailing-12 ratio whose cohort starts this early is not scored
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ def track_record(
             for h in range(1, len(rows) + 1):
                 target = origin + h
                 if target > known or origin >= known:
+                    continue
+                if name in COHORT_FIGURES and target - first < FOUNDING + 12:
                     continue
                 truth = actual[name][target - first]
                 row = rows[h - 1]

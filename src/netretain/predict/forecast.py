@@ -2,7 +2,9 @@
 
 For each month ahead (h = 1..12) every existing customer's MRR at origin + h is its MRR now times
 a ratio drawn from what customers like it did over h months in the past: "like it" is its group
-(attribute x tenure band x whether a contract anniversary falls in those h months), and each
+(attribute x tenure band x whether a contract anniversary falls in those h months x whether its
+MRR now sits below, at or above its own mean over the 3 months before: health persists, and
+usage noise reverts), and each
 simulated path draws from one past start month (picked per path), so swings in churn and
 expansion between months widen the fan, not only customer-level luck. Drawing h-month ratios
 directly (not compounding one-month ones) keeps usage noise mean-reverting as it is. Expansion
@@ -12,7 +14,7 @@ mostly 0. New customers arrive at a Poisson rate from the recent trend of new-cu
 (level redrawn per path); one that joined a months before the target contributes a recent
 joiner's first MRR times an older joiner's growth by age a (0 if it left). Intervals are
 quantiles over paths (then stretched by the track record, `calibrate`); NDR and GDR use the cohort
-method on the simulated MRR.
+method on the simulated MRR, GDR anchored on its known value at the origin (`_backcast`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 
 from netretain.core.arith import month_label
 from netretain.errors import LedgerError, arg
-from netretain.predict.panel import Panel
+from netretain.predict.panel import Panel, cohort_ratios
 
 HORIZON = 12
 PATHS = 500
@@ -31,6 +33,9 @@ MAX_SIMULATED = 20_000  # customers moved per path; more are sampled
 LOOKBACK = 12
 MIN_POOL = 20  # transitions below which a (group, month) pool falls back to the group's months
 TENURE_BANDS = (0, 3, 12)  # months since first paid: <3, 3-11, 12+
+TREND = 3  # months of a customer's own MRR its current month is compared with
+LEVEL_BAND = 0.05  # within this share of that mean a customer is "at level"
+FLAGS = 6  # groups per attribute and tenure band: anniversary (2) x position (3)
 QUANTILES = {"lower_95": 0.025, "lower_80": 0.10, "upper_80": 0.90, "upper_95": 0.975}
 FIGURES = ("ndr", "gdr", "mrr")
 
@@ -74,11 +79,22 @@ class History:
 
     @property
     def groups(self) -> int:
-        return self.attrs * len(TENURE_BANDS) * 2
+        return self.attrs * len(TENURE_BANDS) * FLAGS
 
     def group(self, col: int, h: int) -> np.ndarray:
         """Each customer's group at column `col` looking h months ahead."""
-        return group_code(self.attr, col - self.first_col, h)
+        return group_code(self.attr, col - self.first_col, h, self.position(col))
+
+    def position(self, col: int) -> np.ndarray:
+        """Where each customer's MRR at `col` sits against its own mean over the TREND months
+        before: 0 below (falling, or a low month), 1 about level, 2 above."""
+        before = self.mrr[:, max(0, col - TREND) : col]
+        months = (before > 0).sum(axis=1)
+        mean = before.sum(axis=1) / np.maximum(months, 1)
+        now = self.mrr[:, col]
+        low = (months > 0) & (now < mean * (1 - LEVEL_BAND))
+        high = (months > 0) & (now > mean * (1 + LEVEL_BAND))
+        return np.where(low, 0, np.where(high, 2, 1))
 
 
 class Pools:
@@ -158,12 +174,13 @@ def _last_paid(hist: np.ndarray) -> np.ndarray:
     return out
 
 
-def group_code(attr: np.ndarray, tenure: np.ndarray, h: int) -> np.ndarray:
+def group_code(attr: np.ndarray, tenure: np.ndarray, h: int, position: np.ndarray) -> np.ndarray:
     """attr code x tenure band x whether an anniversary (tenure a multiple of 12) falls in the
-    next h months: one integer."""
+    next h months x the MRR's position against its recent mean (`History.position`): one
+    integer."""
     band = np.clip(np.searchsorted(TENURE_BANDS, tenure, side="right") - 1, 0, None)
     anniversary = ((np.maximum(tenure, 0) % 12) + h >= 12).astype(np.int64)
-    return (attr * len(TENURE_BANDS) + band) * 2 + anniversary
+    return ((attr * len(TENURE_BANDS) + band) * 2 + anniversary) * 3 + position
 
 
 def simulate(
@@ -209,7 +226,42 @@ def simulate(
             np.minimum(kept, start[cohort]).sum(axis=1) / base if base else np.nan
         )
         out["mrr"][:, h - 1] = end.sum(axis=1) * weight + arrivals.mrr(rng, paths, h)
+        out["gdr"][:, h - 1] *= _backcast(history, rows, col, h, pools, picked, rng)
     return Simulation(origin, out["ndr"], out["gdr"], out["mrr"])
+
+
+def _backcast(
+    history: History,
+    rows: np.ndarray,
+    col: int,
+    h: int,
+    pools: Pools,
+    picked: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Per path, GDR's known value at the origin over what the same h-month pools (the path's
+    start month) make of it from h months before: the model's level error on the latest month it
+    can check. GDR h ahead is scaled by it, so it is the known trailing-12 GDR carried by the
+    simulated change. GDR needs it and NDR does not: capping each customer at its start makes
+    GDR concave in the customers' noise, so resampled ratios (noise on noise) bias its level
+    down; NDR is a plain sum and anchoring it would only add the origin month's luck."""
+    if col < 12:
+        return np.ones(len(picked))
+    start, mid, now = (history.mrr[rows, c] for c in (col - 12, col - h, col))
+    actual = cohort_ratios(start, now)[1]
+    cohort = start > 0
+    base = start[cohort].sum()
+    if not base or not actual > 0:
+        return np.ones(len(picked))
+    paying = mid > 0
+    lapsed = ~paying & (history.last_paid[rows, col - h] > 0)
+    end = np.zeros((len(picked), len(rows)))
+    groups = history.group(col - h, h)[rows][paying]
+    end[:, paying] = mid[paying] * pools.draw(rng, groups, picked)
+    back = pools.draw_lapsed(rng, int(lapsed.sum()), picked)
+    end[:, lapsed] = history.last_paid[rows, col - h][lapsed] * back
+    model = np.minimum(end[:, cohort], start[cohort]).sum(axis=1) / base
+    return np.where(model > 0, actual / np.maximum(model, 1e-12), 1.0)
 
 
 def _simulated(
