@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.backends.pyspark.datatypes import PySparkSchema
+from ibis.backends.sql.dialects import PySpark
 
 from netretain.engines import hashing
 from netretain.engines.base import unwatched
@@ -44,6 +45,17 @@ LOCAL_CONF = {
     **SEMANTICS,
 }
 COMPACT_AFTER = 8  # an appended table is rewritten as one directory past this many parts
+
+
+def _spark_escapes() -> None:
+    """Spark SQL reads \\b \\n \\r \\t and \\uXXXX in a string literal but not \\a \\v \\f, which
+    sqlglot writes for BEL, VT and FF (Spark reads the letters a, v, f). A leaf's JSON escapes
+    search for those characters, so they are written as \\u escapes."""
+    for char in "\x07\x0b\x0c":
+        PySpark.ESCAPED_SEQUENCES[char] = f"\\u{ord(char):04x}"
+
+
+_spark_escapes()
 
 
 def _literal_rows(expr: ir.Table) -> pa.Table | None:
