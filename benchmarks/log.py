@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from benchmarks.data import ensure_dataset, parse_size
+from benchmarks.report import replace_section
 from netretain import Ledger
 from netretain.ledger import log as revenue_log
 
-RESULTS = Path(__file__).resolve().parent / "results.md"
 HEADING = "## Transparency log"
 
 
@@ -78,15 +78,6 @@ def section(size: str, t: dict[str, float]) -> str:
     )
 
 
-def write(text: str) -> None:
-    """Replace the Transparency log section of results.md (or add it at the end)."""
-    current = RESULTS.read_text(encoding="utf-8")
-    head, found, rest = current.partition(HEADING)
-    tail = rest.partition("\n## ")
-    after = f"\n## {tail[2]}" if found and tail[1] else ""
-    RESULTS.write_text(head.rstrip() + "\n\n" + text + after, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.log", description=__doc__)
     parser.add_argument("--size", default="1M", help="customers: 10k, 100k or 1M")
@@ -96,7 +87,7 @@ def main() -> None:
     text = section(args.size, run(args.size, args.months))
     print(text)
     if not args.no_write:
-        write(text)
+        replace_section(HEADING, text)
 
 
 if __name__ == "__main__":

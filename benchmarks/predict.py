@@ -20,10 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.data import ensure_dataset, parse_size
+from benchmarks.report import replace_section
 from netretain import Ledger
 from netretain.ledger import predict
 
-RESULTS = Path(__file__).resolve().parent / "results.md"
 HEADING = "## Prediction"
 SAMPLE = 50_000
 
@@ -115,15 +115,6 @@ def section(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(text: str) -> None:
-    """Replace the Prediction section of results.md (or add it at the end)."""
-    current = RESULTS.read_text(encoding="utf-8")
-    head, found, rest = current.partition(HEADING)
-    tail = rest.partition("\n## ")
-    after = f"\n## {tail[2]}" if found and tail[1] else ""
-    RESULTS.write_text(head.rstrip() + "\n\n" + text + after, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.predict", description=__doc__)
     parser.add_argument("--size", default="1M", help="customers: 10k, 100k or 1M")
@@ -137,7 +128,7 @@ def main() -> None:
     print(text)
     print({k: [round(x, 2) for x in v] for k, v in result["times"].items()})
     if not args.no_write:
-        write(text)
+        replace_section(HEADING, text)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data import ensure_dataset, parse_size
-from benchmarks.web import RESULTS, p95
+from benchmarks.report import replace_section
+from benchmarks.web import p95
 from netretain import Ledger
 from netretain.ledger import proofs
 from netretain.transparency.statement import verify_statement
@@ -111,15 +112,6 @@ def section(size: str, results: dict[str, list[float]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(text: str) -> None:
-    """Replace this section of results.md (or add it at the end)."""
-    current = RESULTS.read_text(encoding="utf-8")
-    head, found, rest = current.partition(HEADING)
-    tail = rest.partition("\n## ")
-    after = f"\n## {tail[2]}" if found and tail[1] else ""
-    RESULTS.write_text(head.rstrip() + "\n\n" + text + after, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.proofs", description=__doc__)
     parser.add_argument("--size", default="1M", help="customers: 10k, 100k or 1M")
@@ -129,7 +121,7 @@ def main() -> None:
     text = section(args.size, run(args.size, args.months))
     print(text)
     if not args.no_write:
-        write(text)
+        replace_section(HEADING, text)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import platform
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 
 import psutil
 
@@ -182,3 +183,16 @@ def render(
         for result in profiled:
             out += profile_table(result)
     return "\n".join(out).rstrip() + "\n"
+
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+
+
+def replace_section(heading: str, text: str) -> None:
+    """Replace the section under `heading` in results.md, or add it at the end: each benchmark
+    module owns one section, so one run never erases another's figures."""
+    current = RESULTS.read_text(encoding="utf-8")
+    head, found, rest = current.partition(heading)
+    tail = rest.partition("\n## ")
+    after = f"\n## {tail[2]}" if found and tail[1] else ""
+    RESULTS.write_text(head.rstrip() + "\n\n" + text + after, encoding="utf-8")
