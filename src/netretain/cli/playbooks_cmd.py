@@ -11,7 +11,7 @@ import typer
 from netretain.cli import options as opt
 from netretain.cli.render import Format, console, emit, notes, table, write_csv
 from netretain.ledger import Ledger
-from netretain.predict.results import crm_rows
+from netretain.predict.results import Prediction, crm_rows
 
 HORIZON = typer.Option(
     3, "--horizon", help="Months ahead a churn, contraction or expansion counts."
@@ -100,16 +100,24 @@ def expansion(
     Example: netretain expansion --db acme.duckdb --top 50 --csv expansion.csv
     """
     record = ledger.expansion(as_of, horizon=horizon, top=None if everyone else top)
+    emit_ranked(record, "expansion", "expansion candidates", EXPANSION, csv_file, fmt)
+
+
+def emit_ranked(
+    record: Prediction, kind: str, what: str, columns: Any, csv_file: Path | None, fmt: Format
+) -> None:
+    """Print a ranked account list (risk or expansion) with its drivers and the model that
+    scored it; CSV (and `csv_file`) shaped for a CRM import."""
     result = record.to_dict()
     notes(record.warnings)
 
     def crm() -> list[dict[str, Any]]:
-        return crm_rows(result, "expansion")
+        return crm_rows(result, kind)
 
     def show() -> None:
         rows = [{**a, "reason": "; ".join(a["drivers"])} for a in result["accounts"]]
-        title = f"expansion candidates as of {result['as_of']} ({result['currency']})"
-        console.print(table(rows, title=title, columns=EXPANSION))
+        title = f"{what} as of {result['as_of']} ({result['currency']})"
+        console.print(table(rows, title=title, columns=columns))
         console.print(model_line(result["model"]))
 
     if csv_file is not None:

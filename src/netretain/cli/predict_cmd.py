@@ -9,10 +9,9 @@ from typing import Any
 import typer
 
 from netretain.cli import options as opt
-from netretain.cli.playbooks_cmd import CSV_FILE, export_csv, model_line
-from netretain.cli.render import Format, console, emit, notes, table, write_csv
+from netretain.cli.playbooks_cmd import CSV_FILE, emit_ranked
+from netretain.cli.render import Format, console, emit, table, write_csv
 from netretain.ledger import Ledger
-from netretain.predict.results import crm_rows
 
 HORIZON = typer.Option(
     3, "--horizon", help="Months ahead a churn, contraction or expansion counts."
@@ -63,21 +62,7 @@ def risk(
     Example: netretain risk --db acme.duckdb --as-of 2025-06 --all --format csv
     """
     record = ledger.risk(as_of, horizon=horizon, top=None if everyone else top)
-    result = record.to_dict()
-    notes(record.warnings)
-
-    def crm() -> list[dict[str, Any]]:
-        return crm_rows(result, "risk")
-
-    def show() -> None:
-        rows = [{**a, "reason": "; ".join(a["drivers"])} for a in result["accounts"]]
-        title = f"MRR at risk as of {result['as_of']} ({result['currency']})"
-        console.print(table(rows, title=title, columns=RISK))
-        console.print(model_line(result["model"]))
-
-    if csv_file is not None:
-        export_csv(csv_file, crm(), CRM)
-    emit(result, fmt, rows=crm, columns=CRM, show=show)
+    emit_ranked(record, "risk", "MRR at risk", RISK, csv_file, fmt)
 
 
 def plan_fit(
