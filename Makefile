@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q -e ".[web]"
+	$(BIN)/pip install -q -e ".[web,predict,transparency,connectors]"
 
 # solc-js, OpenZeppelin and Anvil for the anchor contract, exactly as package-lock.json pins them.
 # No install scripts run: the packages ship their binaries.

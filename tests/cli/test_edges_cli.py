@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -145,3 +147,26 @@ def test_library_months_are_labels(demo: Demo) -> None:
     assert all(label.match(m.month) for m in ledger.movements())
     assert all(label.match(r["month"]) for r in ledger.customer_rows(limit=20))
     assert all(label.match(r["month"]) for r in ledger.customer_history("C0000145").to_pylist())
+
+
+MISSING_EXTRA = """
+import sys
+sys.modules[{module!r}] = None  # what Python sees when an extra is not installed
+sys.argv = ["netretain", *{argv!r}]
+from netretain.cli.app import main
+main()
+"""
+
+
+def test_a_command_without_its_extra_says_which_to_install(demo: Demo, tmp_path: Path) -> None:
+    """`make demo`-style installs may lack an extra: the command names it, with no traceback."""
+    db = tmp_path / "copy.duckdb"  # the session's demo ledger is held open by this process
+    db.write_bytes(demo.db.read_bytes())
+    cases = [("sklearn", "predict", ["risk"]), ("scipy", "predict", ["forecast"])]
+    for module, extra, argv in cases:
+        code = MISSING_EXTRA.format(module=module, argv=[*argv, "--db", str(db)])
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.strip() == (
+            f"error: this command needs the {extra} extra: pip install 'netretain[{extra}]'"
+        )

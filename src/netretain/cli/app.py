@@ -19,7 +19,7 @@ from netretain.cli import (
     proof_cmd,
     serve_cmd,
 )
-from netretain.cli.options import INTERRUPTED
+from netretain.cli.options import INTERRUPTED, missing_extra
 
 app = typer.Typer(
     name="netretain",
@@ -44,12 +44,19 @@ proof_cmd.register(app)
 
 
 def main() -> None:
-    """Entry point for the console script; Ctrl-C outside a command (while starting) exits 130."""
+    """Entry point for the console script; Ctrl-C outside a command (while starting) exits 130,
+    and a command whose optional extra is not installed says which to install."""
     try:
         app()
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         raise SystemExit(130) from None
+    except ModuleNotFoundError as error:
+        message = missing_extra(error)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -143,6 +143,25 @@ FLAGS = {
     "crm": "--to-crm",
     "key": "--key",
 }
+# The optional extras, by the top-level module a command imports from them.
+EXTRAS = {
+    **dict.fromkeys(("sklearn", "lightgbm", "scipy"), "predict"),
+    **dict.fromkeys(("fastapi", "uvicorn", "jinja2", "plotly", "multipart"), "web"),
+    **dict.fromkeys(("web3", "eth_account"), "transparency"),
+    "pyspark": "spark",
+    "psycopg": "postgres",
+    "stripe": "connectors",
+}
+
+
+def missing_extra(error: ModuleNotFoundError) -> str | None:
+    """What to install when a command needs an extra that is not installed (None: not an extra)."""
+    extra = EXTRAS.get((error.name or "").split(".")[0])
+    if extra is None:
+        return None
+    return f"this command needs the {extra} extra: pip install 'netretain[{extra}]'"
+
+
 INTERRUPTED = "interrupted; the ledger is unchanged"
 INTERRUPTED_AFTER = "interrupted after the ledger was updated; the update is complete"
 
