@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from netretain import Ledger
 from netretain.synthetic import generate_company
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -108,3 +109,14 @@ def dataset_from(data: dict[str, object]) -> Dataset:
 
 if __name__ == "__main__":
     write_dataset(dataset_from(json.loads(sys.argv[1])))
+
+
+def ingested(size: str, months: int) -> Path:
+    """The benchmark company's ledger (with its revenue log), ingested once beside its data and
+    shared by the web, prediction and proof benchmarks, so `make bench` ingests 1M rows once."""
+    dataset, _ = ensure_dataset(parse_size(size), months=months)
+    db = dataset.directory / "ledger.duckdb"
+    if not db.exists():
+        with Ledger(db) as ledger:
+            ledger.ingest(**dataset.paths)
+    return db

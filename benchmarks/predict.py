@@ -2,7 +2,8 @@
 
     python -m benchmarks.predict --size 1M      # writes the "Prediction" section of results.md
 
-On a copy of the benchmark ledger (`predict.duckdb` beside the dataset), `netretain train` saves
+On the benchmark ledger (`ledger.duckdb` beside the dataset, shared with the other benchmarks),
+`netretain train` saves
 models fitted on a sample of customers (timed, once), then each measurement runs `--repeat` times,
 alternating, in this process: the trend report (NDR, GDR and logo retention at every month:
 `Ledger.trend()`), and scoring at the last month with the saved model (`Ledger.risk(top=20)`: the
@@ -17,25 +18,14 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from benchmarks.data import ensure_dataset, parse_size
+from benchmarks.data import ingested
 from benchmarks.report import replace_section
 from netretain import Ledger
 from netretain.ledger import predict
 
 HEADING = "## Prediction"
 SAMPLE = 50_000
-
-
-def ledger_for(size: str, months: int) -> Path:
-    """The benchmark company's ledger for prediction, ingested once and kept beside its data."""
-    dataset, _ = ensure_dataset(parse_size(size), months=months)
-    db = dataset.directory / "predict.duckdb"
-    if not db.exists():
-        with Ledger(db) as ledger:
-            ledger.ingest(**dataset.paths)
-    return db
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -46,7 +36,7 @@ def timed(call: Callable[[], object]) -> float:
 
 def run(size: str, months: int, repeat: int, sample: int) -> dict[str, object]:
     """Train once, then time trend, risk and expansion `repeat` times each (alternating)."""
-    db = ledger_for(size, months)
+    db = ingested(size, months)
     with Ledger(db) as ledger:
         trained: dict[str, object] = {}
         train_seconds = timed(

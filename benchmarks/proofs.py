@@ -15,10 +15,9 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from benchmarks.data import ensure_dataset, parse_size
+from benchmarks.data import ingested, parse_size
 from benchmarks.report import replace_section
 from benchmarks.web import p95
 from netretain import Ledger
@@ -29,16 +28,6 @@ HEADING = "## Statements and signed reports"
 ASKED = 20
 
 
-def ledger_for(size: str, months: int) -> Path:
-    """The benchmark company's ledger with its revenue log, ingested once beside its data."""
-    dataset, _ = ensure_dataset(parse_size(size), months=months)
-    db = dataset.directory / "proofs.duckdb"
-    if not db.exists():
-        with Ledger(db) as ledger:
-            ledger.ingest(**dataset.paths)
-    return db
-
-
 def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = call()
@@ -47,7 +36,7 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
 
 def run(size: str, months: int) -> dict[str, list[float]]:
     """Seconds per statement (and its parts), per verification and per signed report."""
-    db = ledger_for(size, months)
+    db = ingested(size, months)
     customers = parse_size(size)
     ids = [f"C{n:07d}" for n in range(1, customers + 1, max(1, customers // ASKED))][:ASKED]
     out: dict[str, list[float]] = {k: [] for k in PARTS}

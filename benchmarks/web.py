@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from benchmarks.data import ensure_dataset, parse_size
+from benchmarks.data import ingested
 from benchmarks.report import replace_section
 from netretain import Ledger
 from netretain.web.app import create_app
@@ -47,17 +47,6 @@ def p95(seconds: list[float]) -> float:
     """The 95th percentile (the largest of few samples)."""
     ordered = sorted(seconds)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def ledger_for(size: str, months: int) -> Path:
-    """A ledger of the benchmark company of this size, ingested once and kept beside its data."""
-    dataset, _ = ensure_dataset(parse_size(size), months=months)
-    db = dataset.directory / "web.duckdb"
-    if not db.exists():
-        ledger = Ledger(db)
-        ledger.ingest(**dataset.paths)
-        ledger.close()
-    return db
 
 
 @contextmanager
@@ -107,7 +96,7 @@ def overview(ledger: Ledger, as_of: str) -> None:
 
 def run(size: str, months: int) -> list[Timing]:
     """Time the report API, the overview page and customers pages on the `size` ledger."""
-    db = ledger_for(size, months)
+    db = ingested(size, months)
     reader = Ledger(db)
     months_shown = [m.month for m in reader.movements()][-12:]
     reader.close()
