@@ -18,7 +18,9 @@ from netretain.ledger import connectors as service
 from netretain.ledger.ingest import Step
 from netretain.store import Progress
 
-sync_app = typer.Typer(help="Ingest from a system of record: Stripe or PostgreSQL.")
+sync_app = typer.Typer(
+    help="Ingest from a system of record: Stripe (API or Dashboard CSV exports) or PostgreSQL."
+)
 DRY_RUN = flag("--dry-run", "Show what would change; the ledger stays as it was.")
 
 
@@ -36,7 +38,7 @@ def show_sync(result: service.SyncResult, fmt: Format) -> None:
     files = (
         [{k: f.__dict__.get(k, f.note) for k in FILE_COLUMNS} for f in done.files] if done else []
     )
-    rejects = [r.__dict__ for r in done.rejects] if done else []
+    rejects = [r.__dict__ for r in (*result.rejects, *(done.rejects if done else ()))]
 
     def show() -> None:
         title = "dry run: nothing was written" if result.dry_run else f"{result.source} sync"
@@ -90,6 +92,30 @@ def sync_stripe(
             dry_run=dry_run,
             on_page=pages(step),
             step=step,
+        )
+    show_sync(result, fmt)
+
+
+@sync_app.command("stripe-csv")
+@opt.with_ledger
+def sync_stripe_csv(
+    directory: Path = typer.Argument(..., help="Directory of Stripe Dashboard CSV exports."),
+    past_due: str = PAST_DUE,
+    paused: str = PAUSED,
+    dry_run: bool = DRY_RUN,
+    fmt: Format = opt.FORMAT,
+    *,
+    ledger: Ledger,
+) -> None:
+    """Ingest Stripe Dashboard CSV exports (customers, subscriptions, invoices, invoice line
+    items, coupons) by the same rules as `sync stripe`, for an account without API access.
+
+    Example: netretain sync stripe-csv exports/ --db acme.duckdb
+    """
+    rules = rules_of(past_due, paused)
+    with steps(fmt is Format.table) as step:
+        result = service.ingest_stripe_csv(
+            ledger, directory, rules=rules, dry_run=dry_run, step=step
         )
     show_sync(result, fmt)
 

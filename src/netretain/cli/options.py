@@ -108,8 +108,10 @@ LEDGER_OPTIONS = {
     "wait": (float | None, WAIT),
 }
 # Commands that write the ledger (ingest, rebuild; demo opens its own); every other one reads.
-WRITERS = frozenset({"ingest", "rebuild", "train", "sync_stripe", "sync_postgres"})
-CREATORS = frozenset({"ingest", "sync_stripe", "sync_postgres"})
+WRITERS = frozenset(
+    {"ingest", "rebuild", "train", "sync_stripe", "sync_stripe_csv", "sync_postgres"}
+)
+CREATORS = frozenset({"ingest", "sync_stripe", "sync_stripe_csv", "sync_postgres"})
 
 
 DEFINITION_OPTIONS = {

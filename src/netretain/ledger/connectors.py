@@ -20,13 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from netretain.connectors import reconcile as rc
+from netretain.connectors import stripe_csv
 from netretain.connectors import stripe_map as sm
 from netretain.connectors.errors import ConnectorError
 from netretain.connectors.stripe_api import Page, StripeSource
 from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
 from netretain.definitions import default
-from netretain.errors import arg
+from netretain.errors import Reject, arg
 from netretain.ledger.ingest import Ingested, IngestResult, Step, ingest
 from netretain.ledger.ledger import Ledger
 from netretain.store import SPECS, Store, input_table
@@ -44,6 +45,7 @@ class SyncResult:
     ingest: IngestResult | None
     cursors: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    rejects: list[Reject] = field(default_factory=list)  # source rows refused before the ingest
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class SyncResult:
             "dry_run": self.dry_run,
             "fetched": self.read,
             "cursors": self.cursors,
+            "rejects": [r.__dict__ for r in self.rejects],
             "ingest": self.ingest.to_dict() if self.ingest else None,
         }
 
@@ -100,16 +103,8 @@ def sync_stripe(
     subscriptions = list(source.objects("subscriptions", on_page))
     invoices = _since_cursor(source.objects("invoices", on_page), known.get("invoices"), floor)
     notes = _since_cursor(source.objects("credit_notes", on_page), known.get("credit_notes"), floor)
-    rows = {
-        "customers": [sm.customer_row(c) for c in customers],
-        "subscriptions": sm.versions(
-            [r for s in subscriptions if (r := sm.subscription_row(s, rules, products))],
-            _stored_subscriptions(ledger._store, "stripe:subscriptions"),
-            today or dt.datetime.now(dt.UTC).date(),
-        ),
-        "invoice_lines": [r for i in invoices for r in sm.invoice_line_rows(i)]
-        + [r for n in notes for r in sm.credit_note_rows(n)],
-    }
+    rows = _rows(ledger, "stripe", customers, subscriptions, invoices, rules, products, today)
+    rows["invoice_lines"] += [r for n in notes for r in sm.credit_note_rows(n)]
     moved = dict(known)
     for name, objects in (("invoices", invoices), ("credit_notes", notes)):
         if objects:
@@ -119,6 +114,51 @@ def sync_stripe(
     tables = {kind: sm.table(kind, r) for kind, r in rows.items() if r}
     result = _ingest_tables(ledger, "stripe", tables, moved, dry_run, step)
     return SyncResult("stripe", read, result, moved, dry_run)
+
+
+def _rows(
+    ledger: Ledger,
+    source: str,
+    customers: list[dict[str, Any]],
+    subscriptions: list[dict[str, Any]],
+    invoices: list[dict[str, Any]],
+    rules: sm.StripeRules,
+    products: Mapping[str, str] | None,
+    today: dt.date | None,
+) -> dict[str, list[dict[str, str | None]]]:
+    """Stripe objects as input rows by the one set of rules (stripe_map), whichever path read
+    them; subscription versions continue the ones this source stored before."""
+    return {
+        "customers": [sm.customer_row(c) for c in customers],
+        "subscriptions": sm.versions(
+            [r for s in subscriptions if (r := sm.subscription_row(s, rules, products))],
+            _stored_subscriptions(ledger._store, f"{source}:subscriptions"),
+            today or dt.datetime.now(dt.UTC).date(),
+        ),
+        "invoice_lines": [r for i in invoices for r in sm.invoice_line_rows(i)],
+    }
+
+
+def ingest_stripe_csv(
+    ledger: Ledger,
+    directory: str | Path,
+    *,
+    rules: sm.StripeRules | None = None,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    step: Step | None = None,
+) -> SyncResult:
+    """Ingest the Stripe Dashboard's CSV exports in `directory` by the API sync's own rules, so
+    the same account gives the same figures either way. A bad row is refused (file, row, column,
+    reason) and the rest go on; the ingest is the normal one (rejects of mapped rows name
+    `stripe-csv:<kind>`, one transaction, idempotent)."""
+    export = stripe_csv.read_export(directory, ledger.currency)
+    rules = rules or sm.StripeRules()
+    subs, invoices = export.subscriptions, export.invoices
+    rows = _rows(ledger, "stripe-csv", export.customers, subs, invoices, rules, None, today)
+    tables = {kind: sm.table(kind, r) for kind, r in rows.items() if r}
+    result = _ingest_tables(ledger, "stripe-csv", tables, {}, dry_run, step)
+    return SyncResult("stripe-csv", export.read, result, {}, dry_run, export.rejects)
 
 
 def _since_cursor(
