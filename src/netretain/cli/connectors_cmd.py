@@ -10,7 +10,7 @@ import typer
 from netretain.cli import options as opt
 from netretain.cli.commands import FILE_COLUMNS, flag
 from netretain.cli.progress import steps
-from netretain.cli.render import Format, console, emit, table
+from netretain.cli.render import Format, console, emit, notes, table
 from netretain.connectors.stripe_api import Page, StripeSource
 from netretain.connectors.stripe_map import StripeRules
 from netretain.ledger import Ledger, exports
@@ -197,17 +197,19 @@ def export(
 
     Example: netretain export --db acme.duckdb --to-crm hubspot --out hubspot.csv
     """
+    if not (to_postgres or to_parquet or to_crm):
+        raise typer.BadParameter("name a target: --to-postgres, --to-parquet or --to-crm")
+    if to_crm and out is None:
+        raise typer.BadParameter("--to-crm needs --out FILE")
+    scored = exports.scores(ledger, as_of)
+    notes([exports.NO_MODEL] if scored is None else scored.notes)
     written: dict[str, int] = {}
     if to_postgres:
-        written.update(exports.export_postgres(ledger, to_postgres, target_schema))
+        written.update(exports.export_postgres(ledger, to_postgres, target_schema, scored))
     if to_parquet:
-        written.update(exports.export_parquet(ledger, to_parquet))
+        written.update(exports.export_parquet(ledger, to_parquet, scored))
     if to_crm:
-        if out is None:
-            raise typer.BadParameter("--to-crm needs --out FILE")
-        written[f"{to_crm}:{out}"] = exports.export_crm(ledger, to_crm, out, as_of)
-    if not written:
-        raise typer.BadParameter("name a target: --to-postgres, --to-parquet or --to-crm")
+        written[f"{to_crm}:{out}"] = exports.export_crm(ledger, to_crm, out, as_of, scored)
     rows = [{"table": k, "rows": v} for k, v in written.items()]
     emit({"tables": rows}, fmt, rows=lambda: rows, columns=("table", "rows"))
 

@@ -46,6 +46,26 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
         "netretain_As_Of__c",
     ),
 }
+# With a trained model: each account's risk and expansion scores, the model's version (its id in
+# the ledger's models table) and the month scored.
+SCORE_LAYOUTS: dict[str, tuple[str, ...]] = {
+    "hubspot": (
+        "netretain Churn Risk",
+        "netretain Contraction Risk",
+        "netretain Expansion Probability",
+        "netretain Expected Expansion",
+        "netretain Model Version",
+        "netretain Scores As Of",
+    ),
+    "salesforce": (
+        "netretain_Churn_Risk__c",
+        "netretain_Contraction_Risk__c",
+        "netretain_Expansion_Probability__c",
+        "netretain_Expected_Expansion__c",
+        "netretain_Model_Version__c",
+        "netretain_Scores_As_Of__c",
+    ),
+}
 # A customer attribute holding the account's id in that CRM, when the customers file had one.
 ID_ATTRIBUTES = {"hubspot": "hubspot_id", "salesforce": "salesforce_id"}
 
