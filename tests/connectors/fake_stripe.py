@@ -1,8 +1,10 @@
 """A local HTTP server answering Stripe's list endpoints in Stripe's documented shapes.
 
 For what localstripe lacks (prices with `recurring`, coupons on subscriptions, metered usage,
-pauses): it pages (`limit`, `starting_after`, `has_more`), checks the bearer key, and answers
-planned failures (429 rate limits, 5xx, 400) as Stripe does, with an `error` object.
+pauses, subscription schedules, test clocks): it pages (`limit`, `starting_after`, `has_more`),
+retrieves one object by id, checks the bearer key, and answers planned failures (429 rate
+limits, 5xx, 400) as Stripe does, with an `error` object. As Stripe's lists do, it leaves out a
+test clock's objects unless the request names the clock (`test_clock`) or the `customer`.
 """
 
 from __future__ import annotations
@@ -41,8 +43,14 @@ class FakeStripe:
             invoice = name.split("/")[1]
             name = "lines"
             objects = self.lines.get(invoice, [])
+        elif "/" in name and name.rsplit("/", 1)[0] in self.lists:
+            kind, wanted = name.rsplit("/", 1)
+            found = [o for o in self.lists[kind] if o["id"] == wanted]
+            if not found:
+                return 404, {"error": {"type": "invalid_request_error", "message": "No such"}}
+            return 200, found[0]
         else:
-            objects = self.lists.get(name, [])
+            objects = _visible(self.lists.get(name, []), query)
         limit = int(query.get("limit", ["10"])[0])
         after = query.get("starting_after", [None])[0]
         start = 0
@@ -51,6 +59,15 @@ class FakeStripe:
         data = objects[start : start + limit]
         more = start + limit < len(objects)
         return 200, {"object": "list", "url": f"/v1/{name}", "has_more": more, "data": data}
+
+
+def _visible(objects: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The objects a list shows: by `customer` when asked, else by `test_clock` (none: those on
+    no clock)."""
+    if "customer" in query:
+        return [o for o in objects if o.get("customer") == query["customer"][0]]
+    clock = query.get("test_clock", [None])[0]
+    return [o for o in objects if o.get("test_clock") == clock]
 
 
 @contextmanager

@@ -24,10 +24,12 @@ LISTS: dict[str, dict[str, Any]] = {
     "subscriptions": {"status": "all"},
     "invoices": {},
     "credit_notes": {},
+    "test_helpers.test_clocks": {},
 }
 
-# Lists a Stripe-compatible server may lack (localstripe has no credit notes): a 404 there is none.
-OPTIONAL = frozenset({"credit_notes"})
+# Lists a Stripe-compatible server may lack (localstripe has no credit notes or test clocks): a
+# 404 there is none.
+OPTIONAL = frozenset({"credit_notes", "test_helpers.test_clocks"})
 
 Sleep = Callable[[float], None]
 Page = Callable[[str, int], None]  # (list name, objects read so far)
@@ -56,16 +58,22 @@ class StripeSource:
         # netretain retries itself (429 included, which the SDK leaves alone without a header)
         self._client = stripe.StripeClient(api_key, base_addresses=bases, max_network_retries=0)
         self._stripe = stripe
+        # test clocks exist in test mode only (a live key may not even list them)
+        self.test_mode = api_key.startswith(("sk_test_", "rk_test_"))
         self.retries = retries
         self.sleep = sleep
 
-    def objects(self, name: str, on_page: Page | None = None) -> Iterator[dict[str, Any]]:
+    def objects(
+        self, name: str, on_page: Page | None = None, params: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every object of a list (customers, subscriptions, invoices) as plain dicts, page by
         page (`starting_after` the last id), each page retried on a rate limit or server error.
-        An invoice comes with all its lines, however many pages they take."""
-        service = getattr(self._client.v1, name)
+        An invoice comes with all its lines, however many pages they take. `params` narrows the
+        list (`test_clock`, `customer`)."""
+        service = self._service(name)
         seen = 0
-        pages = self._pages(name, lambda params: service.list(params=params), LISTS[name])
+        extra = {**LISTS[name], **(params or {})}
+        pages = self._pages(name, lambda params: service.list(params=params), extra)
         try:
             first = next(pages)
         except ConnectorError as exc:
@@ -82,6 +90,18 @@ class StripeSource:
             seen += len(page)
             if on_page:
                 on_page(name, seen)
+
+    def retrieve(self, name: str, object_id: str) -> dict[str, Any]:
+        """One object by id (a subscription schedule, a coupon), retried like a page."""
+        service = self._service(name)
+        return self._call(name, lambda: service.retrieve(object_id)).to_dict()
+
+    def _service(self, name: str) -> Any:
+        """The SDK's service for a list: `subscriptions`, or `test_helpers.test_clocks`."""
+        service: Any = self._client.v1
+        for part in name.split("."):
+            service = getattr(service, part)
+        return service
 
     def _whole_invoice(self, invoice: dict[str, Any]) -> dict[str, Any]:
         """An invoice whose embedded `lines` list was cut (`has_more`) with the rest fetched."""

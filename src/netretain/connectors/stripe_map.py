@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from netretain.connectors.errors import ConnectorError
 from netretain.errors import arg
 from netretain.store.inputs import SPECS, minor_units
 
@@ -151,6 +152,70 @@ def _period(sub: Obj, edge: str) -> int | None:
         items = (sub.get("items") or {}).get("data") or [{}]
         value = items[0].get(f"current_period_{edge}")
     return value
+
+
+def billed_phases(schedule: Obj, now: int) -> list[Obj]:
+    """A schedule's phases that have begun by `now` (the account's time, or its test clock's),
+    in order: only those were billed. A phase still ahead changes nothing yet."""
+    phases = sorted(schedule.get("phases") or [], key=lambda p: int(p["start_date"]))
+    return [p for p in phases if int(p["start_date"]) <= now]
+
+
+def schedule_rows(
+    sub: Obj,
+    phases: list[Obj],
+    prices: Mapping[str, Obj],
+    coupons: Mapping[str, Obj],
+    rules: StripeRules,
+    products: Mapping[str, str] | None = None,
+) -> list[dict[str, str | None]]:
+    """A scheduled subscription as one version per billed phase: the first keeps the
+    subscription's id, each later one is `<id>@<phase start>`, and each ends where the next
+    begins. The current phase's terms are the subscription's own (its items and discount); a past
+    phase's come from the phase (its items' prices and coupons, by id in `prices`/`coupons`)."""
+    rows = []
+    for n, phase in enumerate(phases):
+        current = n == len(phases) - 1
+        shaped = sub if current else _as_phase(sub, phase, prices, coupons)
+        row = subscription_row({**shaped, "start_date": phase["start_date"]}, rules, products)
+        if row is None:
+            continue
+        if n:
+            row["subscription_id"] = f"{sub['id']}@{day(phase['start_date'])}"
+            row["start_date"] = day(phase["start_date"])
+        if not current:
+            row["end_date"] = day(phases[n + 1]["start_date"])
+        rows.append(row)
+    return rows
+
+
+def _as_phase(sub: Obj, phase: Obj, prices: Mapping[str, Obj], coupons: Mapping[str, Obj]) -> Obj:
+    """The subscription as it was during a past phase: the phase's items and coupons, running
+    (its end is the next phase's start, set by the caller)."""
+    items = []
+    for item in phase.get("items") or []:
+        price = item.get("price") or item.get("plan")
+        if not isinstance(price, Mapping):
+            price = prices.get(str(price))
+            if price is None:
+                raise ConnectorError(
+                    f"{sub['id']}: its schedule's price {item.get('price')!r} was not found"
+                )
+        items.append({"price": price, "quantity": item.get("quantity") or 1})
+    named = [d.get("coupon") for d in phase.get("discounts") or []] + [phase.get("coupon")]
+    discounts = [{"coupon": c if isinstance(c, Mapping) else coupons[str(c)]} for c in named if c]
+    trial = phase.get("trial_end") if phase.get("trial_end") else None
+    return {
+        **sub,
+        "status": "active",
+        "items": {"data": items},
+        "discount": None,
+        "discounts": discounts,
+        "trial_end": trial,
+        "cancel_at": None,
+        "cancel_at_period_end": False,
+        "pause_collection": None,
+    }
 
 
 TERMS = ("amount", "interval_months", "currency", "quantity", "plan")

@@ -103,14 +103,31 @@ def sync_stripe(
     subscriptions = list(source.objects("subscriptions", on_page))
     invoices = _since_cursor(source.objects("invoices", on_page), known.get("invoices"), floor)
     notes = _since_cursor(source.objects("credit_notes", on_page), known.get("credit_notes"), floor)
-    rows = _rows(ledger, "stripe", customers, subscriptions, invoices, rules, products, today)
+    clocked = _clocked(source, on_page)
+    customers += clocked.customers
+    subscriptions += clocked.subscriptions
+    invoices += [i for i in clocked.invoices if int(i["created"]) >= floor]
+    today = today or dt.datetime.now(dt.UTC).date()
+    scheduled = _scheduled(source, subscriptions, clocked.times, _end_of(today), rules, products)
+    days = {
+        s["id"]: _date(clocked.times[s["test_clock"]])
+        for s in subscriptions
+        if s.get("test_clock") in clocked.times
+    }
+    rows = _rows(ledger, "stripe", customers, subscriptions, invoices, rules, products, today,
+                 scheduled, days)  # fmt: skip
     rows["invoice_lines"] += [r for n in notes for r in sm.credit_note_rows(n)]
     moved = dict(known)
-    for name, objects in (("invoices", invoices), ("credit_notes", notes)):
+    ticking = [i for i in invoices if not i.get("test_clock")]  # a clock's time is its own
+    for name, objects in (("invoices", ticking), ("credit_notes", notes)):
         if objects:
             moved[name] = max(int(o["created"]) for o in objects)
     read = {"products": len(products), "customers": len(customers)}
     read.update(subscriptions=len(subscriptions), invoices=len(invoices), credit_notes=len(notes))
+    if clocked.times:
+        read["test_clocks"] = len(clocked.times)
+    if scheduled:
+        read["subscription_schedules"] = len(scheduled)
     tables = {kind: sm.table(kind, r) for kind, r in rows.items() if r}
     result = _ingest_tables(ledger, "stripe", tables, moved, dry_run, step)
     return SyncResult("stripe", read, result, moved, dry_run)
@@ -125,18 +142,111 @@ def _rows(
     rules: sm.StripeRules,
     products: Mapping[str, str] | None,
     today: dt.date | None,
+    scheduled: Mapping[str, list[dict[str, str | None]]] | None = None,
+    days: Mapping[str, dt.date] | None = None,
 ) -> dict[str, list[dict[str, str | None]]]:
     """Stripe objects as input rows by the one set of rules (stripe_map), whichever path read
-    them; subscription versions continue the ones this source stored before."""
+    them. A subscription's versions continue the ones this source stored before, split at
+    `today` (or at its test clock's day, `days`); a scheduled one's come from its billed phases
+    (`scheduled`: id -> rows)."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    stored = _stored_subscriptions(ledger._store, f"{source}:subscriptions")
+    by_day: dict[dt.date, list[dict[str, str | None]]] = {}
+    for sub in subscriptions:
+        row = None if sub["id"] in (scheduled or {}) else sm.subscription_row(sub, rules, products)
+        if row is not None:
+            by_day.setdefault((days or {}).get(sub["id"], today), []).append(row)
+    versions = [r for rows in (scheduled or {}).values() for r in rows]
+    for day, rows in by_day.items():
+        versions += sm.versions(rows, stored, day)
     return {
-        "customers": [sm.customer_row(c) for c in customers],
-        "subscriptions": sm.versions(
-            [r for s in subscriptions if (r := sm.subscription_row(s, rules, products))],
-            _stored_subscriptions(ledger._store, f"{source}:subscriptions"),
-            today or dt.datetime.now(dt.UTC).date(),
-        ),
-        "invoice_lines": [r for i in invoices for r in sm.invoice_line_rows(i)],
+        "customers": [sm.customer_row(c) for c in _unique(customers)],
+        "subscriptions": versions,
+        "invoice_lines": [r for i in _unique(invoices) for r in sm.invoice_line_rows(i)],
     }
+
+
+def _unique(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Objects by id, each once (a test clock's may also come in the account's own lists)."""
+    return list({o["id"]: o for o in objects}.values())
+
+
+@dataclass
+class _Clocked:
+    """Test-clock objects: Stripe's lists leave them out unless asked by clock or customer."""
+
+    times: dict[str, int] = field(default_factory=dict)  # clock id -> its frozen time
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    invoices: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _clocked(source: StripeSource, on_page: Page | None) -> _Clocked:
+    """Each test clock's customers, subscriptions and invoices (test mode only)."""
+    out = _Clocked()
+    if not source.test_mode:
+        return out
+    for clock in source.objects("test_helpers.test_clocks", on_page):
+        out.times[clock["id"]] = int(clock["frozen_time"])
+        only = {"test_clock": clock["id"]}
+        customers = list(source.objects("customers", params=only))
+        out.customers += customers
+        out.subscriptions += source.objects("subscriptions", params=only)
+        for customer in customers:
+            out.invoices += source.objects("invoices", params={"customer": customer["id"]})
+    return out
+
+
+def _scheduled(
+    source: StripeSource,
+    subscriptions: list[dict[str, Any]],
+    times: Mapping[str, int],
+    now: int,
+    rules: sm.StripeRules,
+    products: Mapping[str, str],
+) -> dict[str, list[dict[str, str | None]]]:
+    """The versions of each subscription whose schedule has billed more than one phase by now
+    (its test clock's time, if it has one); a phase still ahead counts for nothing."""
+    out = {}
+    for sub in subscriptions:
+        schedule = sub.get("schedule")
+        if not schedule:
+            continue
+        if not isinstance(schedule, Mapping):
+            schedule = source.retrieve("subscription_schedules", str(schedule))
+        phases = sm.billed_phases(schedule, times.get(sub.get("test_clock") or "", now))
+        if len(phases) < 2:
+            continue  # one phase so far: the subscription's own terms are the whole story
+        prices, coupons = _phase_objects(source, phases[:-1])
+        out[sub["id"]] = sm.schedule_rows(sub, phases, prices, coupons, rules, products)
+    return out
+
+
+def _phase_objects(
+    source: StripeSource, phases: list[Mapping[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The prices and coupons past phases name by id, fetched once each."""
+    price_ids = {
+        str(i.get("price") or i.get("plan"))
+        for p in phases
+        for i in p.get("items") or []
+        if not isinstance(i.get("price") or i.get("plan"), Mapping)
+    }
+    named = [d.get("coupon") for p in phases for d in p.get("discounts") or []]
+    named += [p.get("coupon") for p in phases]
+    coupon_ids = {str(c) for c in named if c and not isinstance(c, Mapping)}
+    prices = {i: source.retrieve("prices", i) for i in sorted(price_ids)}
+    return prices, {i: source.retrieve("coupons", i) for i in sorted(coupon_ids)}
+
+
+def _end_of(day: dt.date) -> int:
+    """The last second of a UTC day, as Unix seconds."""
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    return int(start.timestamp()) + 86399
+
+
+def _date(timestamp: int) -> dt.date:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).date()
 
 
 def ingest_stripe_csv(
