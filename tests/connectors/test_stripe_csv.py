@@ -63,6 +63,10 @@ def test_the_exports_give_the_api_sync_figures_to_the_cent(tmp_path: Path):
     assert sorted(segments.to_pylist(), key=lambda r: r["customer_id"])[0]["segment"] == "SMB"
     again = service.ingest_stripe_csv(exported, tmp_path / "x", today=TODAY)
     assert again.ingest is not None and not again.ingest.changed  # idempotent
+    for ledger in (exported, synced):  # both went through the ingest's hash-chained log
+        verdict = ledger.verify()
+        assert verdict.ok, verdict.problem
+        assert len(ledger.log_heads()) == 1  # the idempotent repeat added no head
 
 
 def test_a_bad_row_is_a_reject_naming_file_row_and_column_and_the_rest_go_in(tmp_path: Path):
