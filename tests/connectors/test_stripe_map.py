@@ -155,3 +155,22 @@ def test_the_plan_is_the_nickname_else_the_product_name_else_its_id():
     assert sm.subscription_row(sub, RULES, {"prod_1": "Netretain Pro"})["plan"] == "Netretain Pro"
     assert sm.subscription_row(sub, RULES)["plan"] == "prod_1"
     assert row()["plan"] == "basic"
+
+
+def test_a_phase_is_billed_from_its_first_second_and_past_phases_keep_their_own_terms():
+    phases = [
+        {"start_date": ts("2024-01-01"), "items": [{"price": "price_a", "quantity": 2}],
+         "discounts": [{"coupon": "co_10"}]},
+        {"start_date": ts("2024-02-01"), "items": [{"price": "price_a", "quantity": 4}]},
+    ]  # fmt: skip
+    schedule = {"phases": list(reversed(phases))}  # Stripe's order is not relied on
+    assert sm.billed_phases(schedule, ts("2024-02-01") - 1) == phases[:1]
+    assert sm.billed_phases(schedule, ts("2024-02-01")) == phases
+    sub = subscription("sub_1", "cus_1", "2024-01-01", [(price(3100, pid="price_a"), 4)])
+    prices = {"price_a": price(3100, pid="price_a")}
+    coupons = {"co_10": {"id": "co_10", "percent_off": 10}}
+    rows = sm.schedule_rows(sub, phases, prices, coupons, RULES)
+    assert [(r["subscription_id"], r["start_date"], r["end_date"], r["amount"]) for r in rows] == [
+        ("sub_1", "2024-01-01", "2024-02-01", "55.80"),  # 2 x 31.00 less 10% (6.20)
+        ("sub_1@2024-02-01", "2024-02-01", None, "124.00"),  # the subscription's own 4 x 31.00
+    ]

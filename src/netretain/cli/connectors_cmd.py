@@ -77,7 +77,8 @@ def sync_stripe(
     *,
     ledger: Ledger,
 ) -> None:
-    """Sync customers, subscriptions and new invoices from Stripe into the ledger, atomically.
+    """Sync customers, subscriptions (with their schedules' billed phases; test clocks with a
+    test key) and new invoices from Stripe into the ledger, atomically.
 
     Example: STRIPE_API_KEY=sk_live_... netretain sync stripe --db acme.duckdb --dry-run
     """
