@@ -122,3 +122,14 @@ def test_an_advanced_clock_bills_the_next_phase():
         ("sub_t@2024-02-01", "2024-02-01", "2024-03-01", Decimal("80.00")),
         ("sub_t@2024-03-01", "2024-03-01", None, Decimal("120.00")),
     ]
+
+
+def test_the_reconciliation_counts_a_test_clock_s_subscriptions_too():
+    fake = account()
+    with serve(fake):
+        ledger = Ledger()
+        service.sync_stripe(ledger, source(fake), today=TODAY)
+        march = service.reconcile_stripe(ledger, source(fake), start="2024-03", end="2024-03")
+    (month,) = march.to_dict()["months"]
+    # Stripe's naive sum: sub_s 3 x 100.00 + sub_t 80.00 (found only by its clock)
+    assert Decimal(str(month["stripe_mrr"])) == Decimal(str(month["netretain_mrr"])) == 380
