@@ -13,6 +13,7 @@ from netretain.cli import (
     forecast_cmd,
     info_cmd,
     log_cmd,
+    loyalty_cmd,
     maintenance_cmd,
     playbooks_cmd,
     predict_cmd,
@@ -41,6 +42,7 @@ forecast_cmd.register(app)
 connectors_cmd.register(app)
 log_cmd.register(app)
 proof_cmd.register(app)
+loyalty_cmd.register(app)
 
 
 def main() -> None:

@@ -108,7 +108,8 @@ LEDGER_OPTIONS = {
     "wait": (float | None, WAIT),
 }
 # Commands that write the ledger (ingest, rebuild; demo opens its own); every other one reads.
-WRITERS = frozenset({"ingest", "rebuild", "train", "sync_stripe", "sync_postgres"})
+WRITERS = frozenset({"ingest", "rebuild", "train", "sync_stripe", "sync_postgres",
+                     "redeem_reward", "issue_reward", "sync_rewards"})  # fmt: skip
 CREATORS = frozenset({"ingest", "sync_stripe", "sync_postgres"})
 
 
@@ -142,6 +143,9 @@ FLAGS = {
     "since": "--since",
     "crm": "--to-crm",
     "key": "--key",
+    "reward": "REWARD (netretain rewards list)",
+    "rules": "--rules",
+    "customer": "--customer",
 }
 # The optional extras, by the top-level module a command imports from them.
 EXTRAS = {
