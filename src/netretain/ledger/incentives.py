@@ -7,22 +7,32 @@ different grant under an id already stored is refused rather than silently repla
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
 import ibis
 
+from netretain.analysis.attributes import By
+from netretain.analysis.bridge import Bridge
+from netretain.core.monthly import Sources
 from netretain.core.tables import literal_table
+from netretain.definitions import Definition
 from netretain.errors import LedgerError
+from netretain.incentives.adjust import added_back
 from netretain.incentives.grants import IncentiveGrant
+from netretain.ledger.ledger import Ledger
 from netretain.store.catalogue import INCENTIVES
-
-if TYPE_CHECKING:
-    from netretain.ledger.ledger import Ledger
 
 TABLE = "incentives"
 
-__all__ = ["TABLE", "IncentiveGrant", "incentives", "record_incentives"]
+__all__ = [
+    "TABLE",
+    "ExcludingIncentives",
+    "IncentiveGrant",
+    "incentives",
+    "record_incentives",
+]
 
 
 def record_incentives(ledger: Ledger, grants: Iterable[IncentiveGrant]) -> int:
@@ -85,3 +95,74 @@ def incentives(ledger: Ledger) -> list[IncentiveGrant]:
     return [
         IncentiveGrant.from_row(r) for r in store.to_arrow(t.order_by("incentive_id")).to_pylist()
     ]
+
+
+def grants_table(ledger: Ledger) -> ibis.Table:
+    """The stored grants as an Ibis table (no rows when none were recorded)."""
+    store = ledger.store
+    if store.has(TABLE):
+        return store.table(TABLE)
+    return literal_table({}, INCENTIVES)
+
+
+class ExcludingIncentives(Ledger):
+    """The same ledger with every incentive grant's MRR added back: each report it gives is the
+    figure without incentives (`--exclude-incentives`). It reads; it shares the store."""
+
+    def __init__(self, base: Ledger) -> None:
+        super().__init__(store=base.store, currency=base.currency)
+        self.path, self.signer = base.path, base.signer
+        self._adjusted: Sources | None = None
+
+    @property
+    def sources(self) -> Sources:
+        if self._adjusted is None:
+            self._adjusted = added_back(Ledger.sources.fget(self), grants_table(self))  # type: ignore[attr-defined]
+        return self._adjusted
+
+    def sources_through(self, last: int) -> Sources:
+        found = super().sources_through(last)
+        return found if found is self.sources else added_back(found, grants_table(self))
+
+    def warnings(self, last: int) -> tuple[str, ...]:
+        return (*super().warnings(last), EXCLUDED)
+
+    def _incentive_line(self, bridges: list[Bridge], *args: Any) -> list[Bridge]:
+        return bridges  # added back: no incentive is left inside the movements
+
+
+EXCLUDED = "incentives excluded: every recorded grant's MRR is added back (docs/incentives.md)"
+
+
+def incentive_line(
+    ledger: Ledger, bridges: list[Bridge], as_of: str | None, by: By, definition: Definition | None
+) -> list[Bridge]:
+    """The bridges with their incentive line: the MRR incentives took off the cohort over the
+    window (its ending minus its starting incentive MRR, negative), already inside the movements.
+    Unchanged when the ledger has no grants."""
+    if not _recorded(ledger):
+        return bridges
+    without = {_key(b): b for b in ExcludingIncentives(ledger).bridge(as_of, by, definition)}
+    out = []
+    for b in bridges:
+        other = without.get(_key(b))
+        if other is None:
+            out.append(b)
+            continue
+        r, x = b.retention, other.retention
+        line = (r.ending_mrr - x.ending_mrr) - (r.starting_mrr - x.starting_mrr)
+        out.append(dataclasses.replace(b, incentive_mrr=line))
+    return out
+
+
+def _recorded(ledger: Ledger) -> bool:
+    """Whether the ledger has any grant."""
+    store = ledger.store
+    if not store.has(TABLE):
+        return False
+    found = store.to_arrow(store.table(TABLE).count().name("n").as_table())
+    return bool(found.to_pylist()[0]["n"])
+
+
+def _key(bridge: Bridge) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(bridge.segment.items()))

@@ -635,7 +635,16 @@ class Ledger:
         month = self.month(as_of)
         sources = self.sources_through(month)
         query = bridge(sources, definition or default(), as_of=month, by=by)
-        return self._stamp(self.ask(query), month)
+        found = self._incentive_line(self.ask(query), as_of, by, definition)
+        return self._stamp(found, month)
+
+    def _incentive_line(
+        self, bridges: list[Bridge], as_of: str | None, by: By, definition: Definition | None
+    ) -> list[Bridge]:
+        """The bridges with the MRR incentives took off inside them, when any were recorded."""
+        from netretain.ledger import incentives
+
+        return incentives.incentive_line(self, bridges, as_of, by, definition)
 
     def explain(
         self,
@@ -785,6 +794,12 @@ class Ledger:
         from netretain.ledger import incentives
 
         return incentives.incentives(self)
+
+    def excluding_incentives(self) -> Ledger:
+        """This ledger with every grant's MRR added back: its reports exclude incentives."""
+        from netretain.ledger import incentives
+
+        return incentives.ExcludingIncentives(self)
 
 
 __all__ = ["Ledger"]
