@@ -113,9 +113,15 @@ WRITERS = frozenset({"ingest", "rebuild", "train", "sync_stripe", "sync_postgres
 CREATORS = frozenset({"ingest", "sync_stripe", "sync_postgres"})
 
 
+EXCLUDE_INCENTIVES = typer.Option(
+    False,
+    "--exclude-incentives",
+    help="Figures with every recorded offer and reward discount added back (docs/incentives.md).",
+)
 DEFINITION_OPTIONS = {
     "definition_ref": (str | None, DEFINITION),
     "definition_file": (Path | None, DEFINITION_FILE),
+    "exclude_incentives": (bool, EXCLUDE_INCENTIVES),
 }
 
 
@@ -218,7 +224,8 @@ def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
     closed when the command ends: read-only unless the command is one of WRITERS.
 
     A command with a `definition` parameter also gets --definition and --definition-file, and is
-    called with the Definition they name (None when neither is given: the default, ndr@1).
+    called with the Definition they name (None when neither is given: the default, ndr@1), and
+    --exclude-incentives, which gives it the ledger with every incentive grant added back.
     """
     signature = inspect.signature(command)
     chooses = "definition" in signature.parameters
@@ -236,10 +243,12 @@ def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
         if chooses:
             ref, file = kwargs.pop("definition_ref"), kwargs.pop("definition_file")
             kwargs["definition"] = definition(ref, file) if ref or file else None
+        excluding = kwargs.pop("exclude_incentives", False)
         name = command.__name__
         ledger = open_ledger(**settings, writes=name in WRITERS, creates=name in CREATORS)
         try:
-            return command(*args, ledger=ledger, **kwargs)
+            asked = ledger.excluding_incentives() if excluding else ledger
+            return command(*args, ledger=asked, **kwargs)
         except BaseException as exc:
             if interrupted(exc):
                 raise Interrupted(saved=getattr(ledger.store, "committed", False)) from None

@@ -89,6 +89,21 @@ LOG_NODES = MappingProxyType({"start": "int64", "node": "string"})
 LOG_HEADS = MappingProxyType(
     {"seq": "int64", "ingest_id": "int64", "size": "int64", "head": "string"}
 )
+# Incentive grants (issue 17, docs/incentives.md): a discount or credit from an offer or a reward
+# that lowers one customer's MRR by `mrr_minor` (the currency's minor units) every month from
+# `start_month_index` through `end_month_index` (NULL: open-ended). Appended, keyed by incentive_id.
+INCENTIVES = MappingProxyType(
+    {
+        "incentive_id": "string",
+        "customer_id": "string",
+        "kind": "string",
+        "source": "string",
+        "start_month_index": "int64",
+        "end_month_index": "int64",
+        "mrr_minor": "int64",
+        "currency": "string",
+    }
+)
 LOG = MappingProxyType({"log_leaves": LOG_LEAVES, "log_nodes": LOG_NODES, "log_heads": LOG_HEADS})
 # Bookkeeping tables every ledger has from its first ingest on.
 RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})
