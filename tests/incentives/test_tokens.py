@@ -1,9 +1,11 @@
 """Rewards as ERC-1155 tokens on a real EVM node (Anvil): the committed bytecode is what solc-js
-compiles; minted to a customer's wallet, transferred, redeemed by burning and read back into the
-ledger as a discount exactly once; only the issuer mints; a burned token cannot be redeemed again."""
+compiles; minted to a customer's wallet, transferred, redeemed by burning and read back into
+the ledger as a discount exactly once; only the issuer mints; a burned token cannot be redeemed
+again."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 from collections.abc import Iterator
@@ -54,10 +56,12 @@ def ledger(tmp_path: Path, keys) -> Ledger:
     c has no wallet."""
     inputs = Inputs(tmp_path)
     ledger = Ledger()
-    rows = [("a", "A", "2023-01-01", None, keys["a"][1].lower()),
-            ("b", "B", "2023-01-01", None, keys["b"][1]), ("c", "C", "2023-01-01", None, None)]  # fmt: skip
-    mrr = [*mrr_rows("a", "2023-01", "2024-12", "100.00"),
-           *mrr_rows("b", "2023-01", "2024-12", "100.00"), *mrr_rows("c", "2023-01", "2024-12", "100.00")]  # fmt: skip
+    rows = [
+        ("a", "A", "2023-01-01", None, keys["a"][1].lower()),
+        ("b", "B", "2023-01-01", None, keys["b"][1]),
+        ("c", "C", "2023-01-01", None, None),
+    ]
+    mrr = [row for c in "abc" for row in mrr_rows(c, "2023-01", "2024-12", "100.00")]
     result = ledger.ingest(
         customers=inputs.csv("customers.csv", CUSTOMERS, rows), mrr=inputs.mrr(mrr)
     )
@@ -99,7 +103,10 @@ def test_mint_transfer_burn_reads_back_one_discount(ledger, chain, keys) -> None
         "reward",
         Decimal("50.00"),
     )
-    assert (grants[0].start_month, grants[0].end_month) == ("2025-01", "2025-03")
+    assert (grants[0].start_month, grants[0].end_month) == (
+        dt.date(2025, 1, 1),
+        dt.date(2025, 3, 1),
+    )
 
     again = rewards.sync(ledger, chain)
     assert (again.burns, again.recorded, again.already) == (1, [], 1)
@@ -117,7 +124,7 @@ def test_only_the_issuer_mints(chain, keys) -> None:
 
 
 def test_a_redeemed_token_cannot_be_redeemed_again(ledger, chain, keys) -> None:
-    a_key, a_wallet = keys["a"]
+    a_key = keys["a"][0]
     rewards.issue(ledger, "a", "early-access", chain)
     tokens.redeem(chain.rpc_url, a_key, chain.address, 3)
     with pytest.raises(TokenError, match="ERC1155InsufficientBalance"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
@@ -16,6 +15,7 @@ import ibis.expr.types as ir
 from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
 from netretain.errors import NotFoundError, arg
+from netretain.incentives.grants import month_of, month_start
 from netretain.incentives.loyalty import LoyaltyError, Reward, Rules, resolve
 from netretain.incentives.loyalty_points import REDEMPTIONS, Loyalty, loyalty_query, standing
 from netretain.ledger.incentives import IncentiveGrant, record_incentives
@@ -124,8 +124,8 @@ def grant_for(
         customer_id=customer_id,
         kind="reward",
         source=f"loyalty:{reward.id}",
-        start_month=month_label(month + 1),
-        end_month=month_label(month + reward.months),
+        start_month=month_start(month + 1),
+        end_month=month_start(month + reward.months),
         mrr=reward.mrr * amount,
         currency=currency,
     )
@@ -182,9 +182,13 @@ def keep(
 
 
 def _grant_dict(grant: IncentiveGrant) -> dict[str, Any]:
-    data = dict(vars(grant))
-    data["mrr"] = Decimal(grant.mrr)
-    return data
+    """The grant as the redemption shows it, its months as YYYY-MM labels."""
+    end = grant.end_month
+    return {
+        **vars(grant),
+        "start_month": month_label(month_of(grant.start_month)),
+        "end_month": None if end is None else month_label(month_of(end)),
+    }
 
 
 def check_customer(ledger: Ledger, customer_id: str) -> None:
