@@ -67,7 +67,10 @@ def list_rewards(rules: str = RULES, fmt: Format = opt.FORMAT) -> None:
     Example: netretain rewards list
     """
     found = resolve(rules)
-    rows = [{**vars(r), "mrr": r.mrr if r.kind == "discount" else None} for r in found.rewards]
+    rows = [
+        {**vars(r), "mrr": r.mrr if r.kind == "discount" else None, "access": r.access or None}
+        for r in found.rewards
+    ]
     emit({"rules": found.stamp(), "rewards": rows}, fmt, rows=lambda: rows)
 
 

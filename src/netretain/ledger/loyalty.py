@@ -85,7 +85,13 @@ def redemptions(ledger: Ledger, customer_id: str) -> list[dict[str, Any]]:
     t = ledger.store.table(TABLE)
     mine = t.filter(t.customer_id == customer_id).order_by([t.at.desc(), t.redemption_id])
     rows = ledger.store.to_arrow(mine).to_pylist()
-    return [{**r, "month": month_label(int(r.pop("month_index")))} for r in rows]
+    return [
+        {
+            **{k: v for k, v in r.items() if k != "month_index"},
+            "month": month_label(r["month_index"]),
+        }
+        for r in rows
+    ]
 
 
 def redeem(

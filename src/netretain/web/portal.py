@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from netretain import Ledger
+from netretain.core.results import plain
 from netretain.ledger import loyalty, proofs
 from netretain.ledger.log import Signer
 from netretain.transparency.errors import VerificationError
@@ -52,6 +53,11 @@ def customer_statement(ledger: Ledger, customer_id: str, db: str) -> dict[str, A
     return proofs.statement(ledger, customer_id, Signer(db).private(create=False))
 
 
+def loyalty_of(ledger: Ledger, customer_id: str) -> dict[str, Any]:
+    """One customer's tier, points, rewards and offers, as JSON (ledger/loyalty.py)."""
+    return plain(loyalty.portal_view(ledger, customer_id))
+
+
 def statement_for(request: Request, customer_id: str) -> dict[str, Any]:
     db = str(request.app.state.ledger.settings.db)
     return read(request, customer_statement, customer_id, db)
@@ -68,7 +74,7 @@ def portal(request: Request, customer_id: str, token: str = TOKEN, redeemed: str
         "customer_id": customer_id,
         "token": token,
         "expires": datetime.fromtimestamp(claims.expires, UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "loyalty": read(request, loyalty.portal_view, customer_id),
+        "loyalty": read(request, loyalty_of, customer_id),
         "redeemed": redeemed,
     }
     return templates.TemplateResponse(request, "portal.html", context)

@@ -10,9 +10,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
+from netretain.core.results import plain
 from netretain.ledger import loyalty
 from netretain.web.api import read
-from netretain.web.portal import TOKEN, granted
+from netretain.web.portal import TOKEN, granted, loyalty_of
 from netretain.web.state import LedgerState
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +22,7 @@ api_router = APIRouter(prefix="/api/v1", tags=["portal"])
 
 def loyalty_for(request: Request, customer_id: str) -> dict[str, Any]:
     """The portal's loyalty view of one customer, cached per ledger version."""
-    return read(request, loyalty.portal_view, customer_id)
+    return read(request, loyalty_of, customer_id)
 
 
 def spend(request: Request, customer_id: str, reward: str) -> loyalty.Redemption:
@@ -43,7 +44,7 @@ def portal_redeem_api(request: Request, customer_id: str, reward: str, token: st
                       ) -> dict[str, Any]:  # fmt: skip
     """Spend the customer's points on `reward`; 400 with the reason if they are too few."""
     granted(request, customer_id, token)
-    return spend(request, customer_id, reward).to_dict()
+    return plain(spend(request, customer_id, reward).to_dict())
 
 
 @router.post("/portal/{customer_id}/redeem")
