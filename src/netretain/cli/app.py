@@ -14,6 +14,7 @@ from netretain.cli import (
     info_cmd,
     log_cmd,
     maintenance_cmd,
+    offers_cmd,
     playbooks_cmd,
     predict_cmd,
     proof_cmd,
@@ -41,6 +42,7 @@ forecast_cmd.register(app)
 connectors_cmd.register(app)
 log_cmd.register(app)
 proof_cmd.register(app)
+offers_cmd.register(app)
 
 
 def main() -> None:

@@ -108,7 +108,9 @@ LEDGER_OPTIONS = {
     "wait": (float | None, WAIT),
 }
 # Commands that write the ledger (ingest, rebuild; demo opens its own); every other one reads.
-WRITERS = frozenset({"ingest", "rebuild", "train", "sync_stripe", "sync_postgres"})
+WRITERS = frozenset(
+    {"ingest", "rebuild", "train", "sync_stripe", "sync_postgres", "campaign_start"}
+)
 CREATORS = frozenset({"ingest", "sync_stripe", "sync_postgres"})
 
 
@@ -148,6 +150,7 @@ FLAGS = {
     "since": "--since",
     "crm": "--to-crm",
     "key": "--key",
+    "holdout": "--holdout",
 }
 # The optional extras, by the top-level module a command imports from them.
 EXTRAS = {
