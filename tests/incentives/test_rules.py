@@ -90,5 +90,5 @@ def test_eligibility_and_the_expected_effect_by_hand() -> None:
 
 
 def test_a_rule_naming_a_missing_feature_says_which_exist() -> None:
-    with pytest.raises(RuleError, match="no feature or score 'mrr_at_risk'.*risk models"):
+    with pytest.raises(RuleError, match=r"no feature or score 'mrr_at_risk'.*risk models"):
         offers.eligible(offers.with_fields(FRAME, None), resolve("save-offer@1"))

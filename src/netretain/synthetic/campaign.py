@@ -57,7 +57,7 @@ def simulate_campaign(
     rows = [
         {
             "customer_id": customer,
-            "month": month_label(start + j),
+            "month": month_label(start + int(j)),
             "mrr": f"{extra[i, j] / 100:.2f}",
             "currency": currency,
         }
