@@ -15,6 +15,7 @@ from netretain.cli import (
     log_cmd,
     loyalty_cmd,
     maintenance_cmd,
+    offers_cmd,
     playbooks_cmd,
     predict_cmd,
     proof_cmd,
@@ -42,6 +43,7 @@ forecast_cmd.register(app)
 connectors_cmd.register(app)
 log_cmd.register(app)
 proof_cmd.register(app)
+offers_cmd.register(app)
 loyalty_cmd.register(app)
 
 

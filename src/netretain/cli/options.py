@@ -108,8 +108,10 @@ LEDGER_OPTIONS = {
     "wait": (float | None, WAIT),
 }
 # Commands that write the ledger (ingest, rebuild; demo opens its own); every other one reads.
-WRITERS = frozenset({"ingest", "rebuild", "train", "sync_stripe", "sync_postgres",
-                     "redeem_reward", "issue_reward", "sync_rewards"})  # fmt: skip
+WRITERS = frozenset(
+    {"ingest", "rebuild", "train", "sync_stripe", "sync_postgres", "campaign_start",
+     "redeem_reward", "issue_reward", "sync_rewards"}
+)  # fmt: skip
 CREATORS = frozenset({"ingest", "sync_stripe", "sync_postgres"})
 
 
@@ -149,6 +151,7 @@ FLAGS = {
     "since": "--since",
     "crm": "--to-crm",
     "key": "--key",
+    "holdout": "--holdout",
     "reward": "REWARD (netretain rewards list)",
     "rules": "--rules",
     "customer": "--customer",

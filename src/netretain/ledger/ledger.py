@@ -795,6 +795,33 @@ class Ledger:
 
         return incentives.incentives(self)
 
+    def offers(self, rule: str, as_of: str | None = None, **options: Any) -> Prediction:
+        """The accounts an offer rule (NAME[@VERSION] or a .toml file) offers to, ranked by
+        expected MRR effect, within its guardrails."""
+        from netretain.incentives.offer_rules import resolve
+        from netretain.ledger import offers
+
+        return offers.offers(self, resolve(rule), as_of, **options)
+
+    def campaign_start(self, rule: str, as_of: str | None = None, **options: Any) -> Prediction:
+        """Start a campaign of an offer rule: treated and held-out accounts, kept in the ledger."""
+        from netretain.incentives.offer_rules import resolve
+        from netretain.ledger import campaigns
+
+        return campaigns.start(self, resolve(rule), as_of, **options)
+
+    def campaign_results(self, campaign: str | None = None, **options: Any) -> Prediction:
+        """A campaign's treated against held-out accounts, with 95% intervals (default: latest)."""
+        from netretain.ledger import campaigns
+
+        return campaigns.results(self, campaign, **options)
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign, newest first."""
+        from netretain.ledger import campaigns
+
+        return campaigns.listing(self)
+
     def excluding_incentives(self) -> Ledger:
         """This ledger with every grant's MRR added back: its reports exclude incentives."""
         from netretain.ledger import incentives

@@ -104,6 +104,29 @@ INCENTIVES = MappingProxyType(
         "currency": "string",
     }
 )
+# Offer campaigns (issue 17): one row per `netretain campaign start`, with the rule as it was
+# (canonical JSON) and the seed that drew the holdout; then one row per account it chose.
+CAMPAIGNS = MappingProxyType(
+    {
+        "campaign_id": "string",
+        "rule": "string",
+        "rule_sha256": "string",
+        "rule_json": "string",
+        "as_of_index": "int64",
+        "holdout": "float64",
+        "seed": "int64",
+        "created_at": "string",
+    }
+)
+CAMPAIGN_ACCOUNTS = MappingProxyType(
+    {
+        "campaign_id": "string",
+        "customer_id": "string",
+        "arm": "string",
+        "mrr_cents": "int64",
+        "offer_cents": "int64",
+    }
+)
 LOG = MappingProxyType({"log_leaves": LOG_LEAVES, "log_nodes": LOG_NODES, "log_heads": LOG_HEADS})
 # Bookkeeping tables every ledger has from its first ingest on.
 RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})
