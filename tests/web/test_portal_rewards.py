@@ -3,12 +3,16 @@ rewards and redeems one; a token for A can neither read nor spend B's points (40
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from netretain.incentives.grants import IncentiveGrant
+from netretain.ledger.incentives import record_incentives
 from netretain.transparency.keys import load_private_key
 from netretain.transparency.tokens import issue_token
 from tests.web.conftest import Demo, Served, Watched, copy_ledger, get_json, serve, shot, validate
@@ -41,7 +45,7 @@ def test_own_loyalty_and_nobody_elses(rewards_site: Served) -> None:
     assert mine["customer_id"] == A and mine["account"]["customer_id"] == A
     assert mine["account"]["points"] == mine["account"]["earned"] > 0
     assert [r["id"] for r in mine["rewards"]] == ["discount-50", "discount-150", "early-access"]
-    assert mine["offers"] is None and mine["redemptions"] == []
+    assert mine["offers"] == [] and mine["redemptions"] == []
     theirs_before = loyalty_of(rewards_site, B)
     with_a = {"token": token(rewards_site, A)}
     read = rewards_site.client.get(f"/api/v1/portal/{B}/loyalty", params=with_a)
@@ -80,7 +84,7 @@ def test_the_page_shows_tier_points_and_redeems_in_chromium(rewards_site, tab: W
     assert tab.page.locator("#loyalty-tier").inner_text() == before["tier"]
     assert tab.page.locator("#loyalty-points").inner_text() == str(before["points"])
     assert tab.page.locator("#rewards-table tbody tr").count() == 3
-    assert "Offers are not available" in tab.page.locator("#no-offers").inner_text()
+    assert "No open offers" in tab.page.locator("#no-offers").inner_text()
     tab.page.locator('tr[data-reward="early-access"] button').click()
     tab.page.wait_for_selector("#redeemed")
     assert "early-access" in tab.page.locator("#redeemed").inner_text()
@@ -93,3 +97,25 @@ def test_the_page_shows_tier_points_and_redeems_in_chromium(rewards_site, tab: W
     )
     tab.clean()
     assert loyalty_of(rewards_site, B) == theirs  # B's standing is untouched
+
+
+def offer(customer: str, ident: str, end: dt.date) -> IncentiveGrant:
+    return IncentiveGrant(ident, customer, "offer", "save-offer@1", dt.date(2024, 6, 1), end,
+                          Decimal("20.00"), "USD")  # fmt: skip
+
+
+def test_open_offers_are_the_customers_own_running_ones(rewards_site, tab: Watched) -> None:
+    with rewards_site.ledger.writing() as writer:  # as `netretain campaign start` records them
+        record_incentives(writer, [
+            offer(A, "c1:A", dt.date(2025, 2, 1)),  # runs past 2024-12: open
+            offer(A, "c0:A", dt.date(2024, 9, 1)),  # ended
+            offer(B, "c1:B", dt.date(2025, 2, 1)),  # B's
+        ])  # fmt: skip
+    mine = loyalty_of(rewards_site, A)["offers"]
+    assert mine == [
+        {"offer": "save-offer@1", "start_month": "2024-06", "end_month": "2025-02", "mrr": 20.0}
+    ]
+    tab.page.goto(f"{rewards_site.url}/portal/{A}?token={token(rewards_site, A)}")
+    items = tab.page.locator("#offers-list li")
+    assert items.count() == 1
+    assert items.inner_text() == "save-offer@1: 20.00 USD off a month, 2024-06 to 2025-02"

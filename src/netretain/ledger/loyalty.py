@@ -18,7 +18,7 @@ from netretain.errors import NotFoundError, arg
 from netretain.incentives.grants import month_of, month_start
 from netretain.incentives.loyalty import LoyaltyError, Reward, Rules, resolve
 from netretain.incentives.loyalty_points import REDEMPTIONS, Loyalty, loyalty_query, standing
-from netretain.ledger.incentives import IncentiveGrant, record_incentives
+from netretain.ledger.incentives import IncentiveGrant, grants_table, record_incentives
 
 if TYPE_CHECKING:
     from netretain.ledger.ledger import Ledger
@@ -206,7 +206,7 @@ def check_customer(ledger: Ledger, customer_id: str) -> None:
 
 def portal_view(ledger: Ledger, customer_id: str, rules: Rules | None = None) -> dict[str, Any]:
     """What the customer portal shows one customer: tier, points, the rewards they can redeem,
-    their redemptions and open offers (empty until offers are wired in: see `open_offers`)."""
+    their redemptions and their open offers."""
     rules = rules or resolve()
     found = loyalty(ledger, rules=rules, customers=(customer_id,))
     mine = found.accounts[0] if found.accounts else None
@@ -229,6 +229,21 @@ def portal_view(ledger: Ledger, customer_id: str, rules: Rules | None = None) ->
     }
 
 
-def open_offers(ledger: Ledger, customer_id: str) -> list[dict[str, Any]] | None:
-    """The customer's open offers, or None where this ledger has no offers service to ask."""
-    return None
+def open_offers(ledger: Ledger, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's offers still running after the latest month: the offer grants campaigns
+    recorded for them (ledger/incentives.py), soonest ending first."""
+    t = grants_table(ledger)
+    month = ledger.month(None)
+    mine = t.filter(
+        (t.customer_id == customer_id)
+        & (t.kind == "offer")
+        & (t.end_month_index.isnull() | (t.end_month_index > month))
+    )
+    rows = ledger.store.to_arrow(mine.order_by(["end_month_index", "incentive_id"])).to_pylist()
+    return [_offer(IncentiveGrant.from_row(r)) for r in rows]
+
+
+def _offer(grant: IncentiveGrant) -> dict[str, Any]:
+    """An offer as the portal lists it: the rule that made it, the discount and its months."""
+    shown = _grant_dict(grant)
+    return {"offer": grant.source, **{k: shown[k] for k in ("start_month", "end_month", "mrr")}}
