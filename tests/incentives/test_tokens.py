@@ -153,3 +153,30 @@ def test_a_burn_from_an_unknown_wallet_is_reported_not_recorded(
     assert synced.recorded == [] and len(synced.unmatched) == 1
     assert synced.unmatched[0]["reason"] == "no customer has this wallet"
     assert incentives(ledger) == []
+
+
+def test_the_cli_deploys_issues_and_syncs(rpc, keys, tmp_path) -> None:
+    from tests.cli.conftest import invoke_json
+
+    db = tmp_path / "ledger.duckdb"
+    rows = [("a", "A", "2023-01-01", None, keys["a"][1])]
+    inputs = Inputs(tmp_path)
+    on_file = Ledger(db)
+    mrr = inputs.mrr(mrr_rows("a", "2023-01", "2024-12", "100.00"))
+    assert (
+        on_file.ingest(customers=inputs.csv("customers.csv", CUSTOMERS, rows), mrr=mrr).rejects
+        == []
+    )
+    on_file.close()
+    issuer = keys["issuer"][0]
+    address = invoke_json("rewards", "deploy", "--rpc", rpc, "--key-file", issuer,
+                          schema="rewards-deploy")["contract"]  # fmt: skip
+    node = ("--rpc", rpc, "--contract", address)
+    issued = invoke_json("rewards", "issue", "--db", db, "a", "discount-50", *node,
+                         "--key-file", issuer, schema="rewards-redeem")  # fmt: skip
+    assert (issued["channel"], issued["points"], issued["grant"]) == ("token", 200, None)
+    tokens.redeem(rpc, keys["a"][0], address, 1)
+    synced = invoke_json("rewards", "sync", "--db", db, *node, schema="rewards-sync")
+    assert [(r["customer_id"], r["grant"]["mrr"]) for r in synced["recorded"]] == [("a", 50.0)]
+    again = invoke_json("rewards", "sync", "--db", db, *node, schema="rewards-sync")
+    assert (again["recorded"], again["already"]) == ([], 1)
