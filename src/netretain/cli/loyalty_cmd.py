@@ -32,8 +32,8 @@ rewards_app = typer.Typer(help="The loyalty rewards catalogue, redeeming and on-
 def loyalty(
     as_of: str = opt.AS_OF,
     customer: list[str] = typer.Option([], "--customer", help="Only this account (repeatable)."),
-    top: int = typer.Option(None, "--top", help="Only the N accounts with the most points."),
-    rules: str = RULES,
+    top: int | None = typer.Option(None, "--top", help="Only the N accounts with the most points."),
+    rules: str | None = RULES,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
@@ -77,7 +77,7 @@ def list_rewards(rules: str = RULES, fmt: Format = opt.FORMAT) -> None:
 def redeem_reward(
     customer_id: str = typer.Argument(..., help="The customer spending points."),
     reward: str = typer.Argument(..., help="The reward's id (see `netretain rewards list`)."),
-    rules: str = RULES,
+    rules: str | None = RULES,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
@@ -94,7 +94,7 @@ def redeem_reward(
 @rewards_app.command("deploy")
 @opt.handle_errors
 def deploy(
-    rpc: str = RPC,
+    rpc: str | None = RPC,
     key_file: Path = typer.Option(..., "--key-file", help="The issuer's key.", exists=True),
     fmt: Format = opt.FORMAT,
 ) -> None:
@@ -120,10 +120,10 @@ def _chain(rpc: str | None, contract: str | None, key_file: Path | None = None) 
 def issue_reward(
     customer_id: str = typer.Argument(..., help="The customer spending points."),
     reward: str = typer.Argument(..., help="The reward's id (see `netretain rewards list`)."),
-    rpc: str = RPC,
-    contract: str = CONTRACT,
-    key_file: Path = KEY_FILE,
-    rules: str = RULES,
+    rpc: str | None = RPC,
+    contract: str | None = CONTRACT,
+    key_file: Path | None = KEY_FILE,
+    rules: str | None = RULES,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,
@@ -142,10 +142,10 @@ def issue_reward(
 
 
 def sync_rewards(
-    rpc: str = RPC,
-    contract: str = CONTRACT,
+    rpc: str | None = RPC,
+    contract: str | None = CONTRACT,
     from_block: int = typer.Option(0, "--from-block", help="Read burns from this block on."),
-    rules: str = RULES,
+    rules: str | None = RULES,
     fmt: Format = opt.FORMAT,
     *,
     ledger: Ledger,

@@ -15,20 +15,9 @@ from netretain.core.arith import exact_div, month_label
 from netretain.core.query import Query, Row, Rows
 from netretain.core.results import Stamped, money
 from netretain.incentives.loyalty import Rules
+from netretain.store.catalogue import LOYALTY_REDEMPTIONS
 
-# One redeemed reward: points spent at a month, through the portal/CLI ("points") or a token.
-REDEMPTIONS = {
-    "redemption_id": "string",
-    "customer_id": "string",
-    "reward": "string",
-    "kind": "string",
-    "points": "int64",
-    "month_index": "int64",
-    "at": "string",
-    "channel": "string",
-    "rules_sha256": "string",
-    "reference": "string",
-}
+REDEMPTIONS = dict(LOYALTY_REDEMPTIONS)  # the `loyalty_redemptions` table (store/catalogue.py)
 COLUMNS = ("customer_id", "tier", "points", "earned", "spent", "tenure_months", "active_months",
            "expansion", "next_tier", "points_to_next")  # fmt: skip
 

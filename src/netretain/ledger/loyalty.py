@@ -48,7 +48,8 @@ class Redemption:
 def standing_table(ledger: Ledger, month: int, rules: Rules) -> ir.Table:
     """Every account's points and tier at `month`, as an expression over the ledger's tables."""
     store = ledger.store
-    ledger.sources  # noqa: B018 -- refuses an empty ledger with its own message
+    if not store.has("mrr"):
+        raise NotFoundError(f"this ledger is empty: ingest some files first ({arg('ingest')})")
     usage = store.table("usage_monthly") if store.has("usage_monthly") else None
     redeemed = store.table(TABLE) if store.has(TABLE) else None
     return standing(store.table("mrr"), store.table("movements"), usage, redeemed, month, rules)
@@ -195,13 +196,6 @@ def _grant_dict(grant: IncentiveGrant) -> dict[str, Any]:
         "start_month": month_label(month_of(grant.start_month)),
         "end_month": None if end is None else month_label(month_of(end)),
     }
-
-
-def check_customer(ledger: Ledger, customer_id: str) -> None:
-    """NotFoundError naming the argument if the ledger does not know the customer."""
-    c = ledger.sources.customers
-    if not ledger.store.to_arrow(c.filter(c.customer_id == customer_id).limit(1)).num_rows:
-        raise NotFoundError(f"no customer {customer_id} in this ledger ({arg('customer')})")
 
 
 def portal_view(ledger: Ledger, customer_id: str, rules: Rules | None = None) -> dict[str, Any]:

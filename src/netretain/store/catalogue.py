@@ -127,6 +127,23 @@ CAMPAIGN_ACCOUNTS = MappingProxyType(
         "offer_cents": "int64",
     }
 )
+# Loyalty rewards redeemed (issue 17, docs/loyalty.md): points spent at a month through the CLI or
+# portal ("points") or at a token's mint ("token"), and burns read back from the chain ("burn",
+# keyed by transaction hash and log index); `reference` is the transaction, if any.
+LOYALTY_REDEMPTIONS = MappingProxyType(
+    {
+        "redemption_id": "string",
+        "customer_id": "string",
+        "reward": "string",
+        "kind": "string",
+        "points": "int64",
+        "month_index": "int64",
+        "at": "string",
+        "channel": "string",
+        "rules_sha256": "string",
+        "reference": "string",
+    }
+)
 LOG = MappingProxyType({"log_leaves": LOG_LEAVES, "log_nodes": LOG_NODES, "log_heads": LOG_HEADS})
 # Bookkeeping tables every ledger has from its first ingest on.
 RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})
