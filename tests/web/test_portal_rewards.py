@@ -65,6 +65,7 @@ def test_redeeming_over_the_api_spends_points_once(rewards_site: Served) -> None
     path = f"/api/v1/portal/{A}/rewards/early-access"
     done = rewards_site.client.post(path, params={"token": token(rewards_site, A)})
     assert done.status_code == 200, done.text
+    validate("rewards-redeem", done.json())
     assert done.json()["points"] == 100 and done.json()["customer_id"] == A
     after = loyalty_of(rewards_site, A)
     assert after["account"]["points"] == before["points"] - 100
