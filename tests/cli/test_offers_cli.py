@@ -58,3 +58,8 @@ def test_a_campaign_starts_measures_and_excludes_its_incentives(demo_copy: Path)
     assert any("incentives excluded" in w for w in report["warnings"])
     (later,) = invoke_json("bridge", "--db", demo_copy, "--as-of", "2024-12", schema="bridge")
     assert later["incentive_mrr"] == 0
+
+
+def test_a_signed_report_never_excludes_incentives(demo: Demo) -> None:
+    result = invoke("report", "--db", demo.db, "--sign", "--exclude-incentives", code=1)
+    assert_clean_error(result, "--sign signs the ledger's own figures")

@@ -248,6 +248,10 @@ def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
             ref, file = kwargs.pop("definition_ref"), kwargs.pop("definition_file")
             kwargs["definition"] = definition(ref, file) if ref or file else None
         excluding = kwargs.pop("exclude_incentives", False)
+        if excluding and kwargs.get("sign"):
+            raise NetretainError(
+                "--sign signs the ledger's own figures: drop --exclude-incentives to sign"
+            )
         name = command.__name__
         ledger = open_ledger(**settings, writes=name in WRITERS, creates=name in CREATORS)
         try:
