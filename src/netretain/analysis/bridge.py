@@ -73,7 +73,7 @@ class Bridge(Stamped):
             "gdr": r.gdr,
             "customers_start": r.customers_start,
             "customers_retained": r.customers_retained,
-            **({} if self.incentive_mrr is None else {"incentive_mrr": self.incentive_mrr}),
+            "incentive_mrr": self.incentive_mrr,
             "steps": self.steps(),
         }
 

@@ -120,6 +120,9 @@ EXCLUDE_INCENTIVES = typer.Option(
     "--exclude-incentives",
     help="Figures with every recorded offer and reward discount added back (docs/incentives.md).",
 )
+# Commands that publish the ledger's own figures (an on-chain anchor): never with incentives
+# added back.
+AS_RECORDED = frozenset({"anchor"})
 DEFINITION_OPTIONS = {
     "definition_ref": (str | None, DEFINITION),
     "definition_file": (Path | None, DEFINITION_FILE),
@@ -233,6 +236,8 @@ def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
     signature = inspect.signature(command)
     chooses = "definition" in signature.parameters
     options = {**LEDGER_OPTIONS, **(DEFINITION_OPTIONS if chooses else {})}
+    if command.__name__ in AS_RECORDED:
+        options.pop("exclude_incentives", None)
     own = [p for p in signature.parameters.values() if p.name not in ("ledger", "definition")]
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
@@ -247,6 +252,10 @@ def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
             ref, file = kwargs.pop("definition_ref"), kwargs.pop("definition_file")
             kwargs["definition"] = definition(ref, file) if ref or file else None
         excluding = kwargs.pop("exclude_incentives", False)
+        if excluding and kwargs.get("sign"):
+            raise NetretainError(
+                "--sign signs the ledger's own figures: drop --exclude-incentives to sign"
+            )
         name = command.__name__
         ledger = open_ledger(**settings, writes=name in WRITERS, creates=name in CREATORS)
         try:

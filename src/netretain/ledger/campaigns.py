@@ -4,7 +4,6 @@ difference between them in churn, contraction, expansion and NDR, with 95% inter
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from netretain.errors import LedgerError, arg
 from netretain.incentives import stats
 from netretain.incentives.grants import IncentiveGrant, month_start
 from netretain.incentives.holdout import held_out
-from netretain.incentives.offer_rules import OfferRule, from_mapping
+from netretain.incentives.offer_rules import OfferRule
 from netretain.ledger import campaigns_table, incentives
 from netretain.ledger.offers import HORIZON, incentives_definition, pick
 from netretain.predict.results import Prediction
@@ -77,9 +76,9 @@ def start(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     grants = [_grant(ledger, rule, campaign_id, found.month, r) for r in rows]
-    with ledger.store.transaction():
+    with ledger.store.transaction():  # the campaign and its offers' grants land together
         campaigns_table.save(ledger, head, rows)
-    incentives.record_incentives(ledger, [g for g in grants if g is not None])
+        incentives.append(ledger, [g for g in grants if g is not None])
     treated = sum(r["arm"] == "treated" for r in rows)
     content = {
         "campaign_id": campaign_id,
@@ -193,11 +192,6 @@ def listing(ledger: Ledger) -> list[dict[str, Any]]:
         }
         for r in campaigns_table.listing(ledger)
     ]
-
-
-def rule_of(head: dict[str, Any]) -> OfferRule:
-    """The rule a campaign was started with, as it was then."""
-    return from_mapping(json.loads(head["rule_json"]), origin=head["campaign_id"])
 
 
 def _span(first: int, last: int) -> dict[str, str]:

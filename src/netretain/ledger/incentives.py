@@ -47,16 +47,21 @@ def record_incentives(ledger: Ledger, grants: Iterable[IncentiveGrant]) -> int:
                 f"incentive {grant.incentive_id!r} is in {grant.currency}; this ledger reports "
                 f"in {ledger.currency}: give the grant's MRR in {ledger.currency}"
             )
+    with ledger.store.transaction():
+        return append(ledger, unique)
+
+
+def append(ledger: Ledger, grants: list[IncentiveGrant]) -> int:
+    """Store the grants not stored yet, inside the caller's transaction; rows newly stored."""
     store = ledger.store
-    columns = {name: [g.row()[name] for g in unique] for name in INCENTIVES}
+    columns = {name: [g.row()[name] for g in grants] for name in INCENTIVES}
     new = literal_table(columns, INCENTIVES)
-    with store.transaction():
-        if store.has(TABLE):
-            stored = store.table(TABLE)
-            _refuse_conflicts(ledger, new, stored)
-            new = new.anti_join(stored, new.incentive_id == stored.incentive_id)
-        count = int(store.to_arrow(new.count().name("n").as_table()).to_pylist()[0]["n"])
-        store.append(TABLE, new)
+    if store.has(TABLE):
+        stored = store.table(TABLE)
+        _refuse_conflicts(ledger, new, stored)
+        new = new.anti_join(stored, new.incentive_id == stored.incentive_id)
+    count = int(store.to_arrow(new.count().name("n").as_table()).to_pylist()[0]["n"])
+    store.append(TABLE, new)
     return count
 
 
