@@ -1,17 +1,9 @@
 """Points and tiers are the same Ibis expression on every engine: DuckDB, Spark and PostgreSQL give
-the same standing for the same company, before and after a redemption (tests/engines fixtures)."""
+the same standing for the same company, before and after a redemption."""
 
 from __future__ import annotations
 
 from netretain.ledger import loyalty
-from tests.engines.conftest import (  # noqa: F401 -- the engines' session fixtures, shared
-    company,
-    generated,
-    ledgers,
-    new_store,
-    pg_server,
-    spark,
-)
 
 
 def standing(ledger) -> dict:
@@ -19,7 +11,7 @@ def standing(ledger) -> dict:
     return {"accounts": found.accounts, "tiers": found.tiers, "as_of": found.as_of}
 
 
-def test_every_engine_computes_the_same_points(ledgers) -> None:  # noqa: F811
+def test_every_engine_computes_the_same_points(ledgers) -> None:
     expected = standing(ledgers["duckdb"])
     assert len(expected["accounts"]) > 100
     assert {t["tier"] for t in expected["tiers"] if t["accounts"]} >= {"member", "silver"}
@@ -27,7 +19,7 @@ def test_every_engine_computes_the_same_points(ledgers) -> None:  # noqa: F811
         assert standing(ledgers[engine]) == expected, engine
 
 
-def test_a_redemption_counts_alike_on_every_engine(ledgers) -> None:  # noqa: F811
+def test_a_redemption_counts_alike_on_every_engine(ledgers) -> None:
     best = standing(ledgers["duckdb"])["accounts"][0]
     for engine, ledger in ledgers.items():
         done = loyalty.redeem(ledger, best["customer_id"], "early-access")
