@@ -1,15 +1,24 @@
 // Compile contracts/NdrAnchor.sol with solc-js (the pinned npm `solc`) into the ABI and bytecode
 // JSON that netretain ships. `node contracts/compile.js` writes it; `--stdout` prints it instead,
-// so a test can compare a fresh compile with the committed file.
+// so a test can compare a fresh compile with the committed file. `node contracts/compile.js
+// NetretainRewards` does the same for the loyalty rewards token (issue 17).
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const solc = require('solc');
 
 const root = path.resolve(__dirname, '..');
-const name = 'NdrAnchor';
+const OUTPUTS = {
+  NdrAnchor: 'src/netretain/transparency/contract',
+  NetretainRewards: 'src/netretain/incentives/contract',
+};
+const name = process.argv.slice(2).find((a) => !a.startsWith('--')) || 'NdrAnchor';
+if (!OUTPUTS[name]) {
+  console.error(`unknown contract ${name}: one of ${Object.keys(OUTPUTS).join(', ')}`);
+  process.exit(2);
+}
 const sourcePath = `contracts/${name}.sol`;
-const output = path.join(root, 'src/netretain/transparency/contract', `${name}.json`);
+const output = path.join(root, OUTPUTS[name], `${name}.json`);
 const settings = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: 'cancun',

@@ -44,11 +44,15 @@ LEDGER_COMMANDS: dict[str, list[str]] = {
     "forecast": ["forecast", "--as-of", AS_OF, "--paths", "200"],
     "curves": ["curves", "--by", "segment"],
     "alerts": ["alerts"],
+    "offers": ["offers"],
+    "offers-upgrade": ["offers", "upgrade", "--as-of", AS_OF, "--top", "5"],
+    "loyalty": ["loyalty", "--as-of", AS_OF, "--top", "5"],
 }
 PLAIN_COMMANDS: dict[str, list[str]] = {
     "definitions-list": ["definitions", "list"],
     "definitions-show": ["definitions", "show", "ndr"],
     "definitions-diff": ["definitions", "diff", "ndr", "ndr-lenient"],
+    "rewards-list": ["rewards", "list"],
 }
 
 

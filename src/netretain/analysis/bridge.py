@@ -26,6 +26,7 @@ STEPS = (
     ("contraction", "contraction_mrr", -1),
     ("churn", "churn_mrr", -1),
 )
+INCENTIVES = "of which incentives"  # a line after the ending: inside the steps above, not added
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Bridge(Stamped):
     as_of: str
     retention: Retention
     segment: dict[str, Any] = field(default_factory=dict)
+    # the MRR incentives took off the cohort over the window, inside the movements (issue 17);
+    # None when the ledger records no incentives
+    incentive_mrr: Decimal | None = None
 
     def steps(self) -> list[dict[str, Any]]:
         """The waterfall: each step's signed amount and the running total after it."""
@@ -45,6 +49,8 @@ class Bridge(Stamped):
             out.append({"step": label, "amount": amount, "running": running})
         ending = self.retention.ending_mrr
         out.append({"step": "ending MRR", "amount": ending, "running": ending})
+        if self.incentive_mrr is not None:
+            out.append({"step": INCENTIVES, "amount": self.incentive_mrr, "running": ending})
         return out
 
     def step_rows(self) -> list[dict[str, Any]]:
@@ -67,6 +73,7 @@ class Bridge(Stamped):
             "gdr": r.gdr,
             "customers_start": r.customers_start,
             "customers_retained": r.customers_retained,
+            "incentive_mrr": self.incentive_mrr,
             "steps": self.steps(),
         }
 

@@ -13,7 +13,9 @@ from netretain.cli import (
     forecast_cmd,
     info_cmd,
     log_cmd,
+    loyalty_cmd,
     maintenance_cmd,
+    offers_cmd,
     playbooks_cmd,
     predict_cmd,
     proof_cmd,
@@ -41,6 +43,8 @@ forecast_cmd.register(app)
 connectors_cmd.register(app)
 log_cmd.register(app)
 proof_cmd.register(app)
+offers_cmd.register(app)
+loyalty_cmd.register(app)
 
 
 def main() -> None:

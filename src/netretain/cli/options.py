@@ -109,14 +109,24 @@ LEDGER_OPTIONS = {
 }
 # Commands that write the ledger (ingest, rebuild; demo opens its own); every other one reads.
 WRITERS = frozenset(
-    {"ingest", "rebuild", "train", "sync_stripe", "sync_stripe_csv", "sync_postgres"}
-)
+    {"ingest", "rebuild", "train", "sync_stripe", "sync_stripe_csv", "sync_postgres",
+     "campaign_start", "redeem_reward", "issue_reward", "sync_rewards"}
+)  # fmt: skip
 CREATORS = frozenset({"ingest", "sync_stripe", "sync_stripe_csv", "sync_postgres"})
 
 
+EXCLUDE_INCENTIVES = typer.Option(
+    False,
+    "--exclude-incentives",
+    help="Figures with every recorded offer and reward discount added back (docs/incentives.md).",
+)
+# Commands that publish the ledger's own figures (an on-chain anchor): never with incentives
+# added back.
+AS_RECORDED = frozenset({"anchor"})
 DEFINITION_OPTIONS = {
     "definition_ref": (str | None, DEFINITION),
     "definition_file": (Path | None, DEFINITION_FILE),
+    "exclude_incentives": (bool, EXCLUDE_INCENTIVES),
 }
 
 
@@ -144,6 +154,10 @@ FLAGS = {
     "since": "--since",
     "crm": "--to-crm",
     "key": "--key",
+    "holdout": "--holdout",
+    "reward": "REWARD (netretain rewards list)",
+    "rules": "--rules",
+    "customer": "--customer",
 }
 # The optional extras, by the top-level module a command imports from them.
 EXTRAS = {
@@ -216,11 +230,14 @@ def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
     closed when the command ends: read-only unless the command is one of WRITERS.
 
     A command with a `definition` parameter also gets --definition and --definition-file, and is
-    called with the Definition they name (None when neither is given: the default, ndr@1).
+    called with the Definition they name (None when neither is given: the default, ndr@1), and
+    --exclude-incentives, which gives it the ledger with every incentive grant added back.
     """
     signature = inspect.signature(command)
     chooses = "definition" in signature.parameters
     options = {**LEDGER_OPTIONS, **(DEFINITION_OPTIONS if chooses else {})}
+    if command.__name__ in AS_RECORDED:
+        options.pop("exclude_incentives", None)
     own = [p for p in signature.parameters.values() if p.name not in ("ledger", "definition")]
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
@@ -234,10 +251,16 @@ def with_ledger(command: Callable[..., Any]) -> Callable[..., Any]:
         if chooses:
             ref, file = kwargs.pop("definition_ref"), kwargs.pop("definition_file")
             kwargs["definition"] = definition(ref, file) if ref or file else None
+        excluding = kwargs.pop("exclude_incentives", False)
+        if excluding and kwargs.get("sign"):
+            raise NetretainError(
+                "--sign signs the ledger's own figures: drop --exclude-incentives to sign"
+            )
         name = command.__name__
         ledger = open_ledger(**settings, writes=name in WRITERS, creates=name in CREATORS)
         try:
-            return command(*args, ledger=ledger, **kwargs)
+            asked = ledger.excluding_incentives() if excluding else ledger
+            return command(*args, ledger=asked, **kwargs)
         except BaseException as exc:
             if interrupted(exc):
                 raise Interrupted(saved=getattr(ledger.store, "committed", False)) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,6 +42,7 @@ from netretain.definitions import Definition, default
 from netretain.engines import open_store
 from netretain.engines.duckdb import DuckDBStore
 from netretain.errors import LedgerError, NotFoundError, UnsupportedError, arg
+from netretain.incentives.grants import IncentiveGrant
 from netretain.ingest import log
 from netretain.ledger import build, hooks
 from netretain.ledger import check as checking
@@ -634,7 +635,16 @@ class Ledger:
         month = self.month(as_of)
         sources = self.sources_through(month)
         query = bridge(sources, definition or default(), as_of=month, by=by)
-        return self._stamp(self.ask(query), month)
+        found = self._incentive_line(self.ask(query), as_of, by, definition)
+        return self._stamp(found, month)
+
+    def _incentive_line(
+        self, bridges: list[Bridge], as_of: str | None, by: By, definition: Definition | None
+    ) -> list[Bridge]:
+        """The bridges with the MRR incentives took off inside them, when any were recorded."""
+        from netretain.ledger import incentives
+
+        return incentives.incentive_line(self, bridges, as_of, by, definition)
 
     def explain(
         self,
@@ -771,6 +781,52 @@ class Ledger:
         from netretain.ledger import predict
 
         return predict.plan_fit(self, as_of, **options)
+
+    # incentives (issue 17): netretain.ledger.incentives keeps the grants -------------------------
+    def record_incentives(self, grants: Iterable[IncentiveGrant]) -> int:
+        """Store incentive grants (idempotent on incentive_id); returns rows newly stored."""
+        from netretain.ledger import incentives
+
+        return incentives.record_incentives(self, grants)
+
+    def incentives(self) -> list[IncentiveGrant]:
+        """Every recorded incentive grant."""
+        from netretain.ledger import incentives
+
+        return incentives.incentives(self)
+
+    def offers(self, rule: str, as_of: str | None = None, **options: Any) -> Prediction:
+        """The accounts an offer rule (NAME[@VERSION] or a .toml file) offers to, ranked by
+        expected MRR effect, within its guardrails."""
+        from netretain.incentives.offer_rules import resolve
+        from netretain.ledger import offers
+
+        return offers.offers(self, resolve(rule), as_of, **options)
+
+    def campaign_start(self, rule: str, as_of: str | None = None, **options: Any) -> Prediction:
+        """Start a campaign of an offer rule: treated and held-out accounts, kept in the ledger."""
+        from netretain.incentives.offer_rules import resolve
+        from netretain.ledger import campaigns
+
+        return campaigns.start(self, resolve(rule), as_of, **options)
+
+    def campaign_results(self, campaign: str | None = None, **options: Any) -> Prediction:
+        """A campaign's treated against held-out accounts, with 95% intervals (default: latest)."""
+        from netretain.ledger import campaigns
+
+        return campaigns.results(self, campaign, **options)
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign, newest first."""
+        from netretain.ledger import campaigns
+
+        return campaigns.listing(self)
+
+    def excluding_incentives(self) -> Ledger:
+        """This ledger with every grant's MRR added back: its reports exclude incentives."""
+        from netretain.ledger import incentives
+
+        return incentives.ExcludingIncentives(self)
 
 
 __all__ = ["Ledger"]

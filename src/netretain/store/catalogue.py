@@ -89,6 +89,61 @@ LOG_NODES = MappingProxyType({"start": "int64", "node": "string"})
 LOG_HEADS = MappingProxyType(
     {"seq": "int64", "ingest_id": "int64", "size": "int64", "head": "string"}
 )
+# Incentive grants (issue 17, docs/incentives.md): a discount or credit from an offer or a reward
+# that lowers one customer's MRR by `mrr_minor` (the currency's minor units) every month from
+# `start_month_index` through `end_month_index` (NULL: open-ended). Appended, keyed by incentive_id.
+INCENTIVES = MappingProxyType(
+    {
+        "incentive_id": "string",
+        "customer_id": "string",
+        "kind": "string",
+        "source": "string",
+        "start_month_index": "int64",
+        "end_month_index": "int64",
+        "mrr_minor": "int64",
+        "currency": "string",
+    }
+)
+# Offer campaigns (issue 17): one row per `netretain campaign start`, with the rule as it was
+# (canonical JSON) and the seed that drew the holdout; then one row per account it chose.
+CAMPAIGNS = MappingProxyType(
+    {
+        "campaign_id": "string",
+        "rule": "string",
+        "rule_sha256": "string",
+        "rule_json": "string",
+        "as_of_index": "int64",
+        "holdout": "float64",
+        "seed": "int64",
+        "created_at": "string",
+    }
+)
+CAMPAIGN_ACCOUNTS = MappingProxyType(
+    {
+        "campaign_id": "string",
+        "customer_id": "string",
+        "arm": "string",
+        "mrr_cents": "int64",
+        "offer_cents": "int64",
+    }
+)
+# Loyalty rewards redeemed (issue 17, docs/loyalty.md): points spent at a month through the CLI or
+# portal ("points") or at a token's mint ("token"), and burns read back from the chain ("burn",
+# keyed by transaction hash and log index); `reference` is the transaction, if any.
+LOYALTY_REDEMPTIONS = MappingProxyType(
+    {
+        "redemption_id": "string",
+        "customer_id": "string",
+        "reward": "string",
+        "kind": "string",
+        "points": "int64",
+        "month_index": "int64",
+        "at": "string",
+        "channel": "string",
+        "rules_sha256": "string",
+        "reference": "string",
+    }
+)
 LOG = MappingProxyType({"log_leaves": LOG_LEAVES, "log_nodes": LOG_NODES, "log_heads": LOG_HEADS})
 # Bookkeeping tables every ledger has from its first ingest on.
 RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import netretain
-from netretain.web import api, errors, pages, portal
+from netretain.web import api, errors, pages, portal, portal_rewards
 from netretain.web.security import HEADERS
 from netretain.web.state import LedgerState, Settings
 
@@ -39,6 +39,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(portal.router)
     app.include_router(portal.api_router)
+    app.include_router(portal_rewards.router)
+    app.include_router(portal_rewards.api_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

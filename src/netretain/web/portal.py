@@ -16,7 +16,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from netretain import Ledger
-from netretain.ledger import proofs
+from netretain.core.results import plain
+from netretain.ledger import loyalty, proofs
 from netretain.ledger.log import Signer
 from netretain.transparency.errors import VerificationError
 from netretain.transparency.tokens import Token, TokenForAnother, check_token
@@ -52,14 +53,20 @@ def customer_statement(ledger: Ledger, customer_id: str, db: str) -> dict[str, A
     return proofs.statement(ledger, customer_id, Signer(db).private(create=False))
 
 
+def loyalty_of(ledger: Ledger, customer_id: str) -> dict[str, Any]:
+    """One customer's tier, points, rewards and offers, as JSON (ledger/loyalty.py)."""
+    return plain(loyalty.portal_view(ledger, customer_id))
+
+
 def statement_for(request: Request, customer_id: str) -> dict[str, Any]:
     db = str(request.app.state.ledger.settings.db)
     return read(request, customer_statement, customer_id, db)
 
 
 @router.get("/portal/{customer_id}", response_class=HTMLResponse)
-def portal(request: Request, customer_id: str, token: str = TOKEN):
-    """One customer's statement, usage and spend, with every proof checked in the page."""
+def portal(request: Request, customer_id: str, token: str = TOKEN, redeemed: str = ""):
+    """One customer's statement, usage and spend, with every proof checked in the page, and
+    their loyalty tier, points, rewards and offers (issue 17)."""
     claims = granted(request, customer_id, token)
     statement = statement_for(request, customer_id)
     context = {
@@ -67,6 +74,8 @@ def portal(request: Request, customer_id: str, token: str = TOKEN):
         "customer_id": customer_id,
         "token": token,
         "expires": datetime.fromtimestamp(claims.expires, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "loyalty": read(request, loyalty_of, customer_id),
+        "redeemed": redeemed,
     }
     return templates.TemplateResponse(request, "portal.html", context)
 
