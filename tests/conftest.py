@@ -98,6 +98,22 @@ class Inputs:
         return self.csv(name, CUSTOMER_HEADER, [_pad(r, len(CUSTOMER_HEADER)) for r in rows])
 
 
+# Session fixtures that are slow to build (a JVM, a trained-on demo company): under pytest-xdist
+# (`make test` runs `-n 2 --dist loadgroup`) every test that uses one runs in the same worker, so
+# each is built once per run; the other tests spread over the workers. The first match wins.
+HEAVY_FIXTURES = {"spark": "spark", "demo_db": "demo_db"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks to group the node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test that uses a heavy session fixture with that fixture's xdist group."""
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        group = next((g for name, g in HEAVY_FIXTURES.items() if name in used), None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 def _pad(row: Row, width: int) -> list[object]:
     return [*row, *([None] * (width - len(row)))]
 
