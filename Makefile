@@ -33,11 +33,15 @@ demo: install
 system:
 	scripts/system-packages
 
+# Two workers: each heavy session fixture (Spark, the trained-on demo company) stays in one worker
+# (tests/conftest.py groups its tests), the rest spread. `make test PYTEST_WORKERS=` runs in one.
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
+
 test: system dev
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 lint: dev
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

@@ -98,6 +98,29 @@ class Inputs:
         return self.csv(name, CUSTOMER_HEADER, [_pad(r, len(CUSTOMER_HEADER)) for r in rows])
 
 
+# Under pytest-xdist (`make test` runs two workers), each test file runs whole in one worker, and so
+# do these folders, whose session fixtures are slow to build (the Spark JVM and every engine's copy
+# of the company; the 3000-customer demo ledger): one worker builds each once.
+WORKER_GROUPS = {"tests/engines/": "engines", "tests/predict/": "demo", "tests/forecast/": "demo"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `--dist loadgroup`: files and WORKER_GROUPS as units of work, the largest first.
+    (xdist's xdist_group marks do not reach its scheduler under pytest 9.2: xdist renames
+    `item._nodeid`, which pytest no longer reads.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = next((g for d, g in WORKER_GROUPS.items() if nodeid.startswith(d)), None)
+            return group or nodeid.split("::", 1)[0]
+
+    return Groups(config, log)
+
+
 def _pad(row: Row, width: int) -> list[object]:
     return [*row, *([None] * (width - len(row)))]
 

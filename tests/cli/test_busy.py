@@ -7,6 +7,7 @@ with the ledger unchanged. Every loop is bounded by a count; nothing asserts on 
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import os
@@ -25,7 +26,7 @@ from netretain.engines import interrupted
 from netretain.errors import EngineError, LedgerError
 from netretain.ledger import hooks
 
-from .conftest import ENV, Files, assert_clean_error, invoke, write_lines
+from .conftest import ENV, Files, assert_clean_error, copy_ledger, invoke, write_lines
 
 MORE_LINES = [
     "L9,C,2024-03-01,subscription,2024-03-01,2024-04-01,300.00,USD",
@@ -62,12 +63,19 @@ def cli(*args: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, env=child_env())
 
 
-@pytest.fixture
-def small(files: Files, tmp_path: Path) -> Path:
-    """A small ledger: FX rates, customers and three good invoice lines."""
-    db = tmp_path / "ledger.duckdb"
+@pytest.fixture(scope="module")
+def good(files: Files, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small ledger: FX rates, customers and three good invoice lines (ingested once)."""
+    db = tmp_path_factory.mktemp("busy") / "ledger.duckdb"
     invoke("ingest", "--db", db, *files.args(files.good_lines), "--format", "json")
+    gc.collect()  # close the ingest's connection so the file is complete for copies
     return db
+
+
+@pytest.fixture
+def small(good: Path, tmp_path: Path) -> Path:
+    """A private copy of the small ledger: each test holds, waits on and writes its own."""
+    return copy_ledger(good, tmp_path / "ledger.duckdb")
 
 
 @pytest.fixture

@@ -142,12 +142,20 @@ def test_rows_after_quoted_line_breaks_keep_their_lines(new_store: Any, engine: 
     accounted(result)
 
 
+@pytest.fixture(scope="module")
+def precision(new_store: Callable[[str], Any]) -> dict[str, tuple[Any, Ledger]]:
+    """precision.csv with its FX rates, ingested once per engine: (result, ledger)."""
+    out = {}
+    for engine in ALL_ENGINES:
+        ledger = fresh(new_store, engine)
+        files = {"invoice_lines": FIXTURES / "precision.csv", "fx_rates": FIXTURES / "fx_rates.csv"}
+        out[engine] = (ledger.ingest(**files), ledger)
+    return out
+
+
 @pytest.mark.parametrize("engine", ALL_ENGINES)
-def test_money_keeps_its_currency_precision(new_store: Any, engine: str) -> None:
-    ledger = fresh(new_store, engine)
-    result = ledger.ingest(
-        invoice_lines=FIXTURES / "precision.csv", fx_rates=FIXTURES / "fx_rates.csv"
-    )
+def test_money_keeps_its_currency_precision(precision: dict[str, Any], engine: str) -> None:
+    result, ledger = precision[engine]
     assert found(result) == [
         (2, "amount", decimals(2)),  # USD 0.001
         (3, "amount", decimals(2)),  # USD 100.005
@@ -169,13 +177,9 @@ def test_money_keeps_its_currency_precision(new_store: Any, engine: str) -> None
     accounted(result)
 
 
-def test_money_converts_exactly_the_same_on_every_engine(new_store: Any) -> None:
+def test_money_converts_exactly_the_same_on_every_engine(precision: dict[str, Any]) -> None:
     """JPY 1200 at 0.0067, KWD 1.234 at 3.2533, BHD 0.125 at 2.6596, EUR 12.30 at 1.0815."""
-    mrr = {}
-    for engine in ALL_ENGINES:
-        ledger = fresh(new_store, engine)
-        ledger.ingest(invoice_lines=FIXTURES / "precision.csv", fx_rates=FIXTURES / "fx_rates.csv")
-        mrr[engine] = mrr_by_customer(ledger)
+    mrr = {engine: mrr_by_customer(ledger) for engine, (_, ledger) in precision.items()}
     # rounded per customer, month and currency: BHD 0.33245 -> 0.33, EUR 13.30245 -> 13.30
     assert mrr["duckdb"]["C2"]["2024-01"] == Decimal("8.04")
     assert mrr["duckdb"]["C3"]["2024-01"] == Decimal("4.01")
@@ -217,8 +221,18 @@ ERRORS = {
 }
 
 
-@pytest.mark.parametrize("engine", ALL_ENGINES)
-@pytest.mark.parametrize("name", sorted(ERRORS))
+# ledger/ingest.py checks a file's encoding and header (readers.py) before any engine reads it, so
+# Spark, the slowest engine, runs only the file it reads itself before refusing it (an unknown
+# column); DuckDB and PostgreSQL run them all. Each shows a refused file leaves the ledger empty.
+ERROR_CASES = [
+    (engine, name)
+    for name in sorted(ERRORS)
+    for engine in ALL_ENGINES
+    if engine != "spark" or name == "unknown_column.csv"
+]
+
+
+@pytest.mark.parametrize(("engine", "name"), ERROR_CASES)
 def test_a_bad_file_is_one_clear_error(new_store: Any, engine: str, name: str) -> None:
     ledger = fresh(new_store, engine)
     with pytest.raises(IngestError) as raised:
@@ -227,11 +241,18 @@ def test_a_bad_file_is_one_clear_error(new_store: Any, engine: str, name: str) -
     assert ledger.ingests().num_rows == 0
 
 
-@pytest.mark.parametrize("engine", ALL_ENGINES)
-@pytest.mark.parametrize(
-    ("name", "encoding"),
-    [("latin1.csv", "latin-1"), ("utf16le.csv", None), ("utf16be.csv", None)],
-)
+# The transcoding to UTF-8 is the same for every engine (readers.utf8_csv, before the engine reads
+# the file): Spark reads one transcoded file (UTF-16 by its byte order mark), the others all three.
+ENCODINGS = {"latin1.csv": "latin-1", "utf16le.csv": None, "utf16be.csv": None}
+ENCODING_CASES = [
+    (engine, name, encoding)
+    for name, encoding in ENCODINGS.items()
+    for engine in ALL_ENGINES
+    if engine != "spark" or name == "utf16le.csv"
+]
+
+
+@pytest.mark.parametrize(("engine", "name", "encoding"), ENCODING_CASES)
 def test_other_encodings_are_read(
     new_store: Any, engine: str, name: str, encoding: str | None
 ) -> None:

@@ -3,9 +3,12 @@ and a model fitted on another ledger version is flagged, never used silently."""
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ from netretain.ledger import predict
 from netretain.predict import saved
 from netretain.predict.models import ChurnModel, ModelError
 from netretain.synthetic import generate_company
-from tests.cli.conftest import invoke, invoke_json, validate
+from tests.cli.conftest import copy_ledger, invoke, invoke_json, validate
 
 from .test_models import frame
 
@@ -45,8 +48,33 @@ def db(demo_db: Path, tmp_path: Path) -> Path:
     return Path(shutil.copy(demo_db, tmp_path / "demo.duckdb"))
 
 
-def test_train_saves_a_model_with_its_window_stamps_and_metrics(db: Path) -> None:
+@dataclass(frozen=True)
+class Trained:
+    """A ledger after `train --until 2025-03` (its first model), and that command's JSON."""
+
+    db: Path
+    output: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def trained(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """The demo ledger with one model trained until 2025-03, trained once for the module."""
+    db = Path(shutil.copy(demo_db, tmp_path_factory.mktemp("trained") / "demo.duckdb"))
     out = invoke_json("train", "--db", db, "--until", "2025-03", schema="train")
+    gc.collect()  # close the command's connection so the file is complete for copies
+    return Trained(db, out)
+
+
+@pytest.fixture
+def trained_db(trained: Trained, tmp_path: Path) -> Path:
+    """A private copy of the trained ledger, for a test that trains or ingests more."""
+    return copy_ledger(trained.db, tmp_path / "trained.duckdb")
+
+
+def test_train_saves_a_model_with_its_window_stamps_and_metrics(
+    trained: Trained, trained_db: Path
+) -> None:
+    out, db = trained.output, trained_db
     assert out["model_id"] == 1 and out["as_of"] == "2025-03"
     assert out["train_to"] == "2024-12"  # labels read 2025-01..2025-03 at most
     assert out["definition"]["name"] == "ndr"
@@ -63,8 +91,8 @@ def test_train_saves_a_model_with_its_window_stamps_and_metrics(db: Path) -> Non
     assert [m["model_id"] for m in invoke_json("models", "--db", db, schema="models")] == [2, 1]
 
 
-def test_risk_uses_the_latest_saved_model_trained_by_its_month(db: Path) -> None:
-    invoke("train", "--db", db, "--until", "2025-03")
+def test_risk_uses_the_latest_saved_model_trained_by_its_month(trained_db: Path) -> None:
+    db = trained_db  # model 1: trained until 2025-03
     invoke("train", "--db", db, "--until", "2025-09")
     early = invoke_json("risk", "--db", db, "--as-of", "2025-06", "--top", "5", schema="risk")
     assert early["model"]["source"] == "saved"
@@ -88,8 +116,10 @@ def test_the_saved_model_gives_the_scores_of_the_models_it_saved(db: Path) -> No
         assert account["churn_probability"] == by_id[account["customer_id"]]
 
 
-def test_a_model_from_another_ledger_version_is_flagged_not_silently_used(db: Path) -> None:
-    invoke("train", "--db", db, "--until", "2025-03")
+def test_a_model_from_another_ledger_version_is_flagged_not_silently_used(
+    trained_db: Path,
+) -> None:
+    db = trained_db  # model 1: trained until 2025-03
     with Ledger(db) as ledger:  # any later ingest makes another ledger version
         extra = generate_company(customers=5, months=36, seed=99).tables()
         ledger.ingest_frames(customers=extra["customers"])

@@ -20,6 +20,11 @@ from netretain.errors import EngineError, LedgerError, arg
 from netretain.store import Progress, Staged
 
 POLL_SECONDS = 0.2
+_IN_SCHEMA = "database_name IN (current_database(), 'temp') AND schema_name = current_schema()"
+_HAS_TABLE = (
+    f"SELECT 1 FROM duckdb_tables() WHERE table_name = $1 AND {_IN_SCHEMA} "
+    f"UNION ALL SELECT 1 FROM duckdb_views() WHERE NOT internal AND view_name = $1 AND {_IN_SCHEMA}"
+)
 
 
 class DuckDBStore:
@@ -108,7 +113,9 @@ class DuckDBStore:
         return self.con.con
 
     def has(self, table: str) -> bool:
-        return table in self.con.list_tables()
+        # What Ibis's list_tables() finds (a table or view of this schema, or a temp one), without
+        # reading all of information_schema: an ingest asks about 60 times, and this is ~3x faster.
+        return self.raw.execute(_HAS_TABLE, [table]).fetchone() is not None
 
     def table(self, table: str) -> ir.Table:
         return self.con.table(table)
