@@ -65,7 +65,14 @@ def test_a_clean_ledger_verifies(books: Path) -> None:
     with Ledger(books, read_only=True) as ledger:
         verdict = ledger.verify()
     assert verdict.ok, verdict.problem
-    assert verdict.checked == ("heads", "leaves", "roots", "inputs", "derived tables")
+    assert verdict.checked == (
+        "heads",
+        "leaves",
+        "roots",
+        "customer index",
+        "inputs",
+        "derived tables",
+    )
     assert (verdict.size, verdict.heads) == (10, 2)
     out = invoke("verify", "--db", books, "--since", books.parent / "head-1.json")
     assert "verified: 10 leaves under 2 signed heads" in out.stdout
@@ -128,6 +135,16 @@ def test_a_truncated_log_is_named(books: Path) -> None:
     assert problem(books) == (
         "the log holds 8 leaves but its last signed head signs 10: leaves were removed"
     )
+
+
+def test_a_customer_left_out_of_the_index_is_named(books: Path) -> None:
+    tamper(books, "DELETE FROM log_customers WHERE customer_id = 'a' AND idx = 0")
+    assert problem(books) == "log_customers does not index exactly the leaves of each customer"
+
+
+def test_a_forged_subtree_root_is_named(books: Path) -> None:
+    tamper(books, f"INSERT INTO log_levels VALUES (11, 0, '{'ab' * 32}')")
+    assert problem(books) == "log_levels does not hold the subtree roots of the block roots"
 
 
 def test_an_edited_leaf_is_named_by_its_hash_or_the_root(books: Path) -> None:
