@@ -13,7 +13,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ from netretain.ledger.ingest import Ingested
 from netretain.ledger.run import count
 from netretain.ledger.tree import CHUNK, CHUNK_HEIGHT, LEAVES, NODES
 from netretain.store import INGEST_ORDER, SPECS, Store, input_table
-from netretain.store.catalogue import LOG, LOG_HEADS
+from netretain.store.catalogue import LOG, LOG_HEADS, LOG_LEAVES
 from netretain.transparency import leaf_exprs
 from netretain.transparency.errors import KeyFileError
 from netretain.transparency.heads import SignedHead, Source, next_head, sign_head
@@ -156,11 +156,15 @@ def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     store = ingested.store
     ensure_tables(store)
     start = size(store)
-    end = start
-    for kind in INGEST_ORDER:
-        end += _append_kind(store, kind, ingested.ingest_id, end)
-    if end == start:
+    new, end = _new_leaves(store, ingested.ingest_id, start)
+    if new is None:
         return None
+    if start == 0:  # made from the new leaves in one pass, without a scratch copy
+        store.replace(LEAVES, new)
+    else:
+        _append_once(store, LEAVES, new)
+    log = store.table(LEAVES)
+    _index_customers(store, log.filter(log.idx >= start))
     sources = _sources(store, ingested.ingest_id)
     _append_nodes(store, start, end)
     tree.append_levels(store, end)
@@ -175,32 +179,30 @@ def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     return signed
 
 
-def _append_kind(store: Store, kind: str, ingest_id: int, offset: int) -> int:
-    """Append this ingest's rows of one kind from offset; how many leaves that made."""
-    if not store.has(input_table(kind)):
-        return 0
-    table = store.table(input_table(kind))
-    rows = table.filter(table._ingest_id == ingest_id)
-    n = count(store, rows)
-    if n:
-        new = leaves_of(store, kind, rows, offset, _corrected(store, kind, ingest_id))
-        _append_once(store, LEAVES, new, _index_customers)
-    return n
+def _new_leaves(store: Store, ingest_id: int, start: int) -> tuple[ir.Table | None, int]:
+    """This ingest's leaves of every kind as one expression (each kind's indexes following the
+    last kind's), and the log's size after them; None when the ingest stored no row."""
+    parts: list[ir.Table] = []
+    end = start
+    for kind in INGEST_ORDER:
+        if not store.has(input_table(kind)):
+            continue
+        table = store.table(input_table(kind))
+        rows = table.filter(table._ingest_id == ingest_id)
+        n = count(store, rows)
+        if n:
+            made = leaves_of(store, kind, rows, end, _corrected(store, kind, ingest_id))
+            parts.append(made.select(**{c: made[c].cast(t) for c, t in LOG_LEAVES.items()}))
+            end += n
+    if not parts:
+        return None, start
+    return functools.reduce(lambda a, b: a.union(b, distinct=False), parts), end
 
 
-def _append_once(
-    store: Store,
-    table: str,
-    expr: ir.Table,
-    also: Callable[[Store, ir.Table], None] | None = None,
-) -> None:
-    """Append a costly expression computed once (an engine's append may look at it first);
-    `also` appends what else is made from the same rows, without reading the table again."""
+def _append_once(store: Store, table: str, expr: ir.Table) -> None:
+    """Append a costly expression computed once: an engine's append may look at it first."""
     scratch = f"_new_{table}"
-    made = store.temp(scratch, expr)
-    store.append(table, made)
-    if also is not None:
-        also(store, made)
+    store.append(table, store.temp(scratch, expr))
     store.drop(scratch)
 
 
