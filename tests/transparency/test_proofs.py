@@ -142,3 +142,13 @@ def test_every_statement_proof_verifies(big: Ledger, hashes: list[bytes], data) 
     root = merkle.root_of_hashes(hashes[:size])
     for i, proof in big.inclusion_proofs(indexes, size).items():
         assert merkle.verify_inclusion(hashes[i], i, size, proof, root)
+
+
+def test_a_reader_signs_statements_with_its_ledgers_key(ledger: Ledger) -> None:
+    reader = ledger.reader()
+    try:
+        statement = proofs.statement(reader, "beta")
+        assert reader.path == ledger.path and reader.currency == ledger.currency
+    finally:
+        reader.close()
+    assert verify_statement(statement, ledger.public_key()).head == ledger.log_head().head
