@@ -11,6 +11,8 @@ import duckdb
 import pytest
 
 from netretain import Ledger
+from netretain.ledger import proofs
+from netretain.transparency.statement import verify_statement
 from tests.cli.conftest import assert_clean_error, invoke, invoke_json, validate
 from tests.conftest import Inputs, mrr_rows
 
@@ -140,6 +142,14 @@ def test_a_truncated_log_is_named(books: Path) -> None:
 def test_a_customer_left_out_of_the_index_is_named(books: Path) -> None:
     tamper(books, "DELETE FROM log_customers WHERE customer_id = 'a' AND idx = 0")
     assert problem(books) == "log_customers does not index exactly the leaves of each customer"
+
+
+def test_a_log_made_before_the_levels_and_the_index_verifies_and_proves(books: Path) -> None:
+    tamper(books, "DROP TABLE log_levels", "DROP TABLE log_customers")
+    with Ledger(books, read_only=True) as ledger:
+        assert ledger.verify().ok
+        done = verify_statement(proofs.statement(ledger, "a"), ledger.public_key())
+    assert {r["row"]["customer_id"] for r in done.records} == {"a"} and len(done.records) >= 2
 
 
 def test_a_forged_subtree_root_is_named(books: Path) -> None:

@@ -167,9 +167,11 @@ def _roots(store: Store, heads: list[SignedHead], size: int) -> None:
 
 def _levels(store: Store, blocks: list[bytes], size: int) -> None:
     """The stored subtrees above the blocks (what proofs are read from) against the block roots."""
+    if not store.has(tree.LEVELS):  # a log made before the levels (proofs hash them meanwhile)
+        return
     known = {(tree.CHUNK_HEIGHT, i * tree.CHUNK): node for i, node in enumerate(blocks)}
     fresh = sorted((r["height"], r["start"], r["node"]) for r in tree.upper_levels(known, size, {}))
-    rows = store.to_arrow(store.table(tree.LEVELS)).to_pylist() if store.has(tree.LEVELS) else []
+    rows = store.to_arrow(store.table(tree.LEVELS)).to_pylist()
     if sorted((r["height"], r["start"], r["node"]) for r in rows) != fresh:
         raise _Found("log_levels does not hold the subtree roots of the block roots")
 
