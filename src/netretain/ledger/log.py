@@ -209,8 +209,13 @@ def _append_once(store: Store, table: str, expr: ir.Table) -> None:
 def _index_customers(store: Store, leaves: ir.Table) -> None:
     """Append the customer index of `leaves`, sorted by customer id: each ingest adds one sorted
     run, so a lookup reads the few row groups whose min/max hold the id."""
-    mine = leaves.filter(leaves.customer_id.notnull()).select("customer_id", "idx")
+    mine = customer_rows(leaves.filter(leaves.customer_id.notnull()))
     store.append(CUSTOMERS, mine.order_by("customer_id", "idx"))
+
+
+def customer_rows(table: ir.Table) -> ir.Table:
+    """(customer_id, idx) at the index's types (an engine may read an index back narrower)."""
+    return table.select(customer_id=table.customer_id.cast("string"), idx=table.idx.cast("int64"))
 
 
 def _corrected(store: Store, kind: str, ingest_id: int) -> ir.Table | None:

@@ -181,8 +181,8 @@ def _customers(store: Store) -> None:
     if not store.has(revenue_log.CUSTOMERS):  # a log made before the index (statements scan)
         return
     log = store.table(revenue_log.LEAVES)
-    expected = log.filter(log.customer_id.notnull()).select("customer_id", "idx")
-    index = store.table(revenue_log.CUSTOMERS).select("customer_id", "idx")
+    expected = revenue_log.customer_rows(log.filter(log.customer_id.notnull()))
+    index = revenue_log.customer_rows(store.table(revenue_log.CUSTOMERS))
     if count(store, index) != count(store, expected) or count(store, index.difference(expected)):
         raise _Found("log_customers does not index exactly the leaves of each customer")
 
