@@ -10,8 +10,9 @@ so it splits into such subtrees, largest first, whose fold right to left is its 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
+import ibis
 import ibis.expr.types as ir
 
 from netretain.core.tables import literal_table
@@ -53,12 +54,26 @@ class Tree:
         self.known: dict[Node, bytes] = {}
 
     def load(self, ranges: Iterable[Range]) -> Tree:
+        """Every stored hash the ranges need, in one query: the leaf hashes of the blocks they cut
+        into, the block roots and the subtrees above them."""
         nodes = {n for r in ranges for n in subtrees(*r)}
-        small = {n for n in nodes if n[0] < CHUNK_HEIGHT}
-        self.known.update(
-            _leaf_hashes(self.store, {s // CHUNK * CHUNK for _, s in small}, self.size)
-        )
-        self._stored([n for n in nodes if n[0] >= CHUNK_HEIGHT])
+        blocks = {s // CHUNK * CHUNK for h, s in nodes if h < CHUNK_HEIGHT}
+        roots = {s for h, s in nodes if h == CHUNK_HEIGHT}
+        upper = {s for h, s in nodes if h > CHUNK_HEIGHT}
+        parts = [
+            *_leaf_spans(self.store, blocks, self.size),
+            *_block_roots(self.store, roots),
+            *_levels(self.store, upper),
+        ]
+        if parts:
+            self.known.update(_rows(self.store, functools.reduce(lambda a, b: a.union(b), parts)))
+        if any(n not in self.known for n in nodes if n[0] >= CHUNK_HEIGHT):
+            # a log stored before `log_levels` (or not yet extended by an ingest): hash them here
+            below = self.size // CHUNK * CHUNK
+            nodes_table = self.store.table(NODES)
+            self.known.update(
+                _rows(self.store, _as_nodes(nodes_table.filter(nodes_table.start < below)))
+            )
         return self
 
     def root(self, lo: int, hi: int) -> bytes:
@@ -77,51 +92,45 @@ class Tree:
             self.known[(height, start)] = found
         return found
 
-    def _stored(self, nodes: Sequence[Node]) -> None:
-        """Block roots and upper subtrees; a log stored before `log_levels` existed (or not yet
-        extended by an ingest) has them hashed here from every block root instead."""
-        blocks = {s for h, s in nodes if h == CHUNK_HEIGHT}
-        upper = {s for h, s in nodes if h > CHUNK_HEIGHT}
-        self.known.update(_nodes(self.store, blocks))
-        if upper:
-            self.known.update(_levels(self.store, upper))
-        if any(n not in self.known for n in nodes):
-            self.known.update(_nodes(self.store, None, self.size // CHUNK * CHUNK))
 
-
-def _leaf_hashes(store: Store, starts: Iterable[int], size: int) -> dict[Node, bytes]:
-    """The leaf hashes of the blocks beginning at `starts` (the last cut at `size`). One range
-    filter per block, unioned: the engine finds each contiguous run of `idx` from its min/max
-    statistics, where one filter OR-ing them all would scan the whole log."""
+def _leaf_spans(store: Store, starts: Iterable[int], size: int) -> list[ir.Table]:
+    """The leaf hashes of the blocks beginning at `starts` (the last cut at `size`), one range
+    filter per block: the engine finds each contiguous run of `idx` from its min/max statistics,
+    where one filter OR-ing them all would scan the whole log."""
     log = store.table(LEAVES)
-    spans = [
-        log.filter((log.idx >= s) & (log.idx < min(s + CHUNK, size))).select("idx", "leaf_hash")
+    return [
+        log.filter((log.idx >= s) & (log.idx < min(s + CHUNK, size))).select(
+            height=ibis.literal(0, "int64"), start=log.idx.cast("int64"), node=log.leaf_hash
+        )
         for s in sorted(starts)
     ]
-    if not spans:
-        return {}
-    rows = store.to_arrow(functools.reduce(lambda a, b: a.union(b), spans)).to_pydict()
-    return {(0, i): bytes.fromhex(h) for i, h in zip(rows["idx"], rows["leaf_hash"], strict=True)}
 
 
-def _nodes(store: Store, starts: set[int] | None, below: int = 0) -> dict[Node, bytes]:
-    """Stored block roots: those at `starts`, or (None) every one below leaf `below`."""
-    if starts is not None and not starts:
-        return {}
+def _block_roots(store: Store, starts: set[int]) -> list[ir.Table]:
+    """The stored roots of the blocks beginning at `starts` (none asked, no query part)."""
     nodes = store.table(NODES)
-    if starts is None:
-        wanted = nodes.filter(nodes.start < below)
-    else:
-        wanted = nodes.filter(nodes.start.isin(sorted(starts)))
-    return _rows(store, wanted.mutate(height=CHUNK_HEIGHT))
+    return [_as_nodes(nodes.filter(nodes.start.isin(sorted(starts))))] if starts else []
 
 
-def _levels(store: Store, starts: set[int]) -> dict[Node, bytes]:
+def _as_nodes(blocks: ir.Table) -> ir.Table:
+    return blocks.select(
+        height=ibis.literal(CHUNK_HEIGHT, "int64"),
+        start=blocks.start.cast("int64"),
+        node=blocks.node,
+    )
+
+
+def _levels(store: Store, starts: set[int]) -> list[ir.Table]:
     """Stored subtrees above the blocks beginning at `starts` (every height: the table is small)."""
-    if not store.has(LEVELS):
-        return {}
+    if not starts or not store.has(LEVELS):
+        return []
     levels = store.table(LEVELS)
-    return _rows(store, levels.filter(levels.start.isin(sorted(starts))))
+    wanted = levels.filter(levels.start.isin(sorted(starts)))
+    return [
+        wanted.select(
+            height=wanted.height.cast("int64"), start=wanted.start.cast("int64"), node=wanted.node
+        )
+    ]
 
 
 # proofs -------------------------------------------------------------------------------------------
@@ -174,7 +183,7 @@ def append_levels(store: Store, size: int) -> None:
     nodes = store.table(NODES)
     wanted = nodes.filter((nodes.start >= lo) & (nodes.start < size // CHUNK * CHUNK))
     known = {
-        **_rows(store, wanted.mutate(height=CHUNK_HEIGHT)),
+        **_rows(store, _as_nodes(wanted)),
         **_rows(store, levels.filter(levels.start >= lo)),
     }
     rows = upper_levels(known, size, done)
