@@ -126,12 +126,12 @@ def test_statement_proofs_are_the_rfc_audit_paths(big: Ledger, hashes: list[byte
     assert size == 120 * 26 > 3 * 1024
     indexes = [0, 1, 1023, 1024, 2047, 2048, 3071, 3072, size - 2, size - 1, 1500]
     expected = merkle.inclusion_proofs(hashes, indexes, size)
-    assert proofs.inclusion_proofs(big, indexes, size) == expected
+    assert big.inclusion_proofs(indexes, size) == expected
     smaller = 2050  # an older head's size: a tree that ends inside the third block
-    assert proofs.inclusion_proofs(big, [5, 2049], smaller) == merkle.inclusion_proofs(
+    assert big.inclusion_proofs([5, 2049], smaller) == merkle.inclusion_proofs(
         hashes, [5, 2049], smaller
     )
-    assert proofs.inclusion_proofs(big, [], size) == {}
+    assert big.inclusion_proofs([], size) == {}
 
 
 @settings(max_examples=15, deadline=None)
@@ -140,5 +140,15 @@ def test_every_statement_proof_verifies(big: Ledger, hashes: list[bytes], data) 
     size = data.draw(st.integers(1, len(hashes)))
     indexes = data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=5, unique=True))
     root = merkle.root_of_hashes(hashes[:size])
-    for i, proof in proofs.inclusion_proofs(big, indexes, size).items():
+    for i, proof in big.inclusion_proofs(indexes, size).items():
         assert merkle.verify_inclusion(hashes[i], i, size, proof, root)
+
+
+def test_a_reader_signs_statements_with_its_ledgers_key(ledger: Ledger) -> None:
+    reader = ledger.reader()
+    try:
+        statement = proofs.statement(reader, "beta")
+        assert reader.path == ledger.path and reader.currency == ledger.currency
+    finally:
+        reader.close()
+    assert verify_statement(statement, ledger.public_key()).head == ledger.log_head().head

@@ -11,6 +11,8 @@ import duckdb
 import pytest
 
 from netretain import Ledger
+from netretain.ledger import proofs
+from netretain.transparency.statement import verify_statement
 from tests.cli.conftest import assert_clean_error, invoke, invoke_json, validate
 from tests.conftest import Inputs, mrr_rows
 
@@ -65,7 +67,14 @@ def test_a_clean_ledger_verifies(books: Path) -> None:
     with Ledger(books, read_only=True) as ledger:
         verdict = ledger.verify()
     assert verdict.ok, verdict.problem
-    assert verdict.checked == ("heads", "leaves", "roots", "inputs", "derived tables")
+    assert verdict.checked == (
+        "heads",
+        "leaves",
+        "roots",
+        "customer index",
+        "inputs",
+        "derived tables",
+    )
     assert (verdict.size, verdict.heads) == (10, 2)
     out = invoke("verify", "--db", books, "--since", books.parent / "head-1.json")
     assert "verified: 10 leaves under 2 signed heads" in out.stdout
@@ -128,6 +137,24 @@ def test_a_truncated_log_is_named(books: Path) -> None:
     assert problem(books) == (
         "the log holds 8 leaves but its last signed head signs 10: leaves were removed"
     )
+
+
+def test_a_customer_left_out_of_the_index_is_named(books: Path) -> None:
+    tamper(books, "DELETE FROM log_customers WHERE customer_id = 'a' AND idx = 0")
+    assert problem(books) == "log_customers does not index exactly the leaves of each customer"
+
+
+def test_a_log_made_before_the_levels_and_the_index_verifies_and_proves(books: Path) -> None:
+    tamper(books, "DROP TABLE log_levels", "DROP TABLE log_customers")
+    with Ledger(books, read_only=True) as ledger:
+        assert ledger.verify().ok
+        done = verify_statement(proofs.statement(ledger, "a"), ledger.public_key())
+    assert {r["row"]["customer_id"] for r in done.records} == {"a"} and len(done.records) >= 2
+
+
+def test_a_forged_subtree_root_is_named(books: Path) -> None:
+    tamper(books, f"INSERT INTO log_levels VALUES (11, 0, '{'ab' * 32}')")
+    assert problem(books) == "log_levels does not hold the subtree roots of the block roots"
 
 
 def test_an_edited_leaf_is_named_by_its_hash_or_the_root(books: Path) -> None:

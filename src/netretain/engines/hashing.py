@@ -1,9 +1,10 @@
 """SHA-256 in each engine's own SQL, for the revenue log (RFC 6962 leaf and node hashes).
 
-Ibis has no byte hash, so each engine names its functions here: DuckDB `sha256` on a blob, Spark
-`sha2(binary, 256)`, PostgreSQL `sha256(bytea)` (wrapped in the `nr_*_sha256` functions that
-postgres_sql installs). Every function returns lower-case hex; leaves are hashed from their UTF-8
-text and inner nodes from the hex of their children, so no binary column crosses an engine.
+Ibis has no byte hash, so each engine names its functions here: DuckDB `sha256` (of text for a
+leaf, of a blob for a node), Spark `sha2(binary, 256)`, PostgreSQL `sha256(bytea)` (wrapped in the
+`nr_*_sha256` functions that postgres_sql installs). Every function returns lower-case hex; leaves
+are hashed from their UTF-8 text and inner nodes from the hex of their children, so no binary
+column crosses an engine.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ def sha256(data: dt.Binary) -> str:  # type: ignore[empty-body]
     """DuckDB: hex SHA-256 of a blob."""
 
 
+@ibis.udf.scalar.builtin(name="sha256")
+def sha256_text(text: str) -> str:  # type: ignore[empty-body]
+    """DuckDB: hex SHA-256 of a string's UTF-8 bytes."""
+
+
+@ibis.udf.scalar.builtin
+def decode(data: dt.Binary) -> str:  # type: ignore[empty-body]
+    """DuckDB: bytes read as a string (a string may hold the NUL byte)."""
+
+
 @ibis.udf.scalar.builtin
 def sha2(data: dt.Binary, bits: int) -> str:  # type: ignore[empty-body]
     """Spark: hex SHA-2 of a binary."""
@@ -29,11 +40,6 @@ def sha2(data: dt.Binary, bits: int) -> str:  # type: ignore[empty-body]
 @ibis.udf.scalar.builtin
 def unhex(text: str) -> dt.Binary:
     """DuckDB and Spark: the bytes a hex string spells."""
-
-
-@ibis.udf.scalar.builtin(name="encode")
-def utf8(text: str) -> dt.Binary:
-    """DuckDB: a string's UTF-8 bytes."""
 
 
 @ibis.udf.scalar.builtin(name="encode")
@@ -61,7 +67,9 @@ def _node_hex(left: ir.StringValue, right: ir.StringValue) -> ir.StringValue:
 
 
 def duckdb_leaf(text: ir.StringValue) -> ir.StringValue:
-    return sha256(concat_bytes(unhex(ibis.literal(LEAF_PREFIX)), utf8(text)))
+    """Hashed as text with a NUL byte in front: the same bytes as 0x00 || UTF-8, without the
+    blob conversions (which took half of the log's time at ingest)."""
+    return sha256_text(decode(unhex(ibis.literal(LEAF_PREFIX))) + text)
 
 
 def duckdb_node(left: ir.StringValue, right: ir.StringValue) -> ir.StringValue:

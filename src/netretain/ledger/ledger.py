@@ -235,11 +235,14 @@ class Ledger:
 
     def reader(self) -> Ledger:
         """This ledger on a connection of its own, for a concurrent reader in this process (a
-        server's request); close it when done. Only a DuckDB ledger opened here has one."""
+        server's request); close it when done. Only a DuckDB ledger opened here has one. It keeps
+        this ledger's path, currency and key, so it signs statements as this ledger does."""
         store = self.store
         if not isinstance(store, DuckDBStore):
             raise UnsupportedError(f"a {store.name} ledger has no in-process readers")
-        return Ledger(store=store.reader())
+        reader = Ledger(self.path, store=store.reader(), currency=self.currency)
+        reader.signer = self.signer
+        return reader
 
     @contextmanager
     def snapshot(self) -> Iterator[Ledger]:

@@ -9,6 +9,7 @@ leaf naming the index and hash of the leaf it corrects; no leaf is ever rewritte
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -24,25 +25,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from netretain.canonical import canonical_json
 from netretain.core.arith import exact_div
 from netretain.core.tables import empty_table, literal_table
+from netretain.ledger import tree
 from netretain.ledger.ingest import Ingested
 from netretain.ledger.run import count
+from netretain.ledger.tree import CHUNK, CHUNK_HEIGHT, LEAVES, NODES
 from netretain.store import INGEST_ORDER, SPECS, Store, input_table
-from netretain.store.catalogue import LOG, LOG_HEADS
+from netretain.store.catalogue import LOG, LOG_HEADS, LOG_LEAVES
 from netretain.transparency import leaf_exprs
 from netretain.transparency.errors import KeyFileError
 from netretain.transparency.heads import SignedHead, Source, next_head, sign_head
 from netretain.transparency.keys import init_keys, load_private_key, load_public_key
-from netretain.transparency.merkle import (
-    Frontier,
-    Range,
-    consistency_ranges,
-    inclusion_ranges,
-    root_of_hashes,
-)
 
-LEAVES, NODES, HEADS = "log_leaves", "log_nodes", "log_heads"
-CHUNK_HEIGHT = 10
-CHUNK = 1 << CHUNK_HEIGHT  # leaves per stored block root
+HEADS, CUSTOMERS = "log_heads", "log_customers"
 DEEP = 20_000
 FACT_PREFIX = '{"corrects":null'  # how a leaf that corrects nothing begins
 
@@ -61,10 +55,13 @@ class LogEntry:
 
 
 def ensure_tables(store: Store) -> None:
-    """Create the log's empty tables (a ledger made before the log gets them at its next ingest)."""
+    """Create the log's empty tables (a ledger made before the log gets them at its next ingest,
+    and a log made before the customer index gets it built from its leaves)."""
     for name, schema in LOG.items():
         if not store.has(name):
             store.replace(name, empty_table(schema))
+            if name == CUSTOMERS:
+                _index_customers(store, store.table(LEAVES))
 
 
 def size(store: Store) -> int:
@@ -159,13 +156,18 @@ def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     store = ingested.store
     ensure_tables(store)
     start = size(store)
-    end = start
-    for kind in INGEST_ORDER:
-        end += _append_kind(store, kind, ingested.ingest_id, end)
-    if end == start:
+    new, end = _new_leaves(store, ingested.ingest_id, start)
+    if new is None:
         return None
+    if start == 0:  # made from the new leaves in one pass, without a scratch copy
+        store.replace(LEAVES, new)
+    else:
+        _append_once(store, LEAVES, new)
+    log = store.table(LEAVES)
+    _index_customers(store, log.filter(log.idx >= start))
     sources = _sources(store, ingested.ingest_id)
     _append_nodes(store, start, end)
+    tree.append_levels(store, end)
     previous = latest_head(store)
     head = next_head(previous, end, root(store, end), sources)
     signed = sign_head(head, key)
@@ -177,17 +179,24 @@ def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     return signed
 
 
-def _append_kind(store: Store, kind: str, ingest_id: int, offset: int) -> int:
-    """Append this ingest's rows of one kind from offset; how many leaves that made."""
-    if not store.has(input_table(kind)):
-        return 0
-    table = store.table(input_table(kind))
-    rows = table.filter(table._ingest_id == ingest_id)
-    n = count(store, rows)
-    if n:
-        new = leaves_of(store, kind, rows, offset, _corrected(store, kind, ingest_id))
-        _append_once(store, LEAVES, new)
-    return n
+def _new_leaves(store: Store, ingest_id: int, start: int) -> tuple[ir.Table | None, int]:
+    """This ingest's leaves of every kind as one expression (each kind's indexes following the
+    last kind's), and the log's size after them; None when the ingest stored no row."""
+    parts: list[ir.Table] = []
+    end = start
+    for kind in INGEST_ORDER:
+        if not store.has(input_table(kind)):
+            continue
+        table = store.table(input_table(kind))
+        rows = table.filter(table._ingest_id == ingest_id)
+        n = count(store, rows)
+        if n:
+            made = leaves_of(store, kind, rows, end, _corrected(store, kind, ingest_id))
+            parts.append(made.select(**{c: made[c].cast(t) for c, t in LOG_LEAVES.items()}))
+            end += n
+    if not parts:
+        return None, start
+    return functools.reduce(lambda a, b: a.union(b, distinct=False), parts), end
 
 
 def _append_once(store: Store, table: str, expr: ir.Table) -> None:
@@ -195,6 +204,18 @@ def _append_once(store: Store, table: str, expr: ir.Table) -> None:
     scratch = f"_new_{table}"
     store.append(table, store.temp(scratch, expr))
     store.drop(scratch)
+
+
+def _index_customers(store: Store, leaves: ir.Table) -> None:
+    """Append the customer index of `leaves`, sorted by customer id: each ingest adds one sorted
+    run, so a lookup reads the few row groups whose min/max hold the id."""
+    mine = customer_rows(leaves.filter(leaves.customer_id.notnull()))
+    store.append(CUSTOMERS, mine.order_by("customer_id", "idx"))
+
+
+def customer_rows(table: ir.Table) -> ir.Table:
+    """(customer_id, idx) at the index's types (an engine may read an index back narrower)."""
+    return table.select(customer_id=table.customer_id.cast("string"), idx=table.idx.cast("int64"))
 
 
 def _corrected(store: Store, kind: str, ingest_id: int) -> ir.Table | None:
@@ -285,12 +306,33 @@ def latest_head(store: Store) -> SignedHead | None:
 
 
 def entries(store: Store, customer_id: str) -> list[LogEntry]:
-    """One customer's leaves (every kind with a customer_id), in log order."""
+    """One customer's leaves (every kind with a customer_id), in log order: their indexes from
+    the customer index, then each leaf by its index (a run the engine finds from its statistics)."""
     if not store.has(LEAVES):
         return []
     log = store.table(LEAVES)
-    mine = log.filter(log.customer_id == customer_id).order_by("idx")
-    return [_entry(r) for r in store.to_arrow(mine).to_pylist()]
+    if not store.has(CUSTOMERS):  # a log made before the index: its next ingest builds it
+        mine = log.filter(log.customer_id == customer_id)
+        return [_entry(r) for r in store.to_arrow(mine.order_by("idx")).to_pylist()]
+    index = store.table(CUSTOMERS)
+    found = store.to_arrow(index.filter(index.customer_id == customer_id).select("idx"))
+    runs = _runs(sorted(found.column("idx").to_pylist()))
+    if not runs:
+        return []
+    spans = [log.filter((log.idx >= lo) & (log.idx < hi)) for lo, hi in runs]
+    mine = functools.reduce(lambda a, b: a.union(b), spans)
+    return [_entry(r) for r in store.to_arrow(mine.order_by("idx")).to_pylist()]
+
+
+def _runs(indexes: list[int]) -> list[tuple[int, int]]:
+    """Sorted indexes as runs [lo, hi) of consecutive leaves."""
+    runs: list[tuple[int, int]] = []
+    for i in indexes:
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
 
 
 def leaf_hashes(store: Store, lo: int = 0, hi: int | None = None) -> list[bytes]:
@@ -308,51 +350,21 @@ def leaf_hashes(store: Store, lo: int = 0, hi: int | None = None) -> list[bytes]
     return out
 
 
-def _blocks(store: Store, lo: int, hi: int) -> list[bytes]:
-    """The stored block roots covering [lo, hi) (both multiples of CHUNK), in order."""
-    nodes = store.table(NODES)
-    wanted = nodes.filter((nodes.start >= lo) & (nodes.start < hi)).order_by("start")
-    found = store.to_arrow(wanted).to_pylist()
-    if [r["start"] for r in found] != list(range(lo, hi, CHUNK)):
-        raise LookupError(f"the log's block roots between leaves {lo} and {hi} are incomplete")
-    return [bytes.fromhex(r["node"]) for r in found]
-
-
-def range_root(store: Store, lo: int, hi: int) -> bytes:
-    """The Merkle root of leaves [lo, hi): stored block roots where aligned, leaf hashes else."""
-    if lo % CHUNK or hi - lo < 2 * CHUNK:
-        return root_of_hashes(leaf_hashes(store, lo, hi))
-    cut = lo + (hi - lo) // CHUNK * CHUNK
-    frontier = Frontier()
-    for node in _blocks(store, lo, cut):
-        frontier.append_subtree(node, CHUNK_HEIGHT)
-    return frontier.extend(leaf_hashes(store, cut, hi)).root()
-
-
 def root(store: Store, tree_size: int | None = None) -> bytes:
     """The root of the first `tree_size` leaves (the whole log by default)."""
-    return range_root(store, 0, size(store) if tree_size is None else tree_size)
+    return tree.root(store, size(store) if tree_size is None else tree_size)
 
 
 def inclusion_proofs(
     store: Store, indices: Iterable[int], tree_size: int
 ) -> dict[int, list[bytes]]:
-    """Audit paths of many leaves in the tree of `tree_size` leaves; shared subtrees hashed once."""
-    memo: dict[Range, bytes] = {}
-    return {i: [_memo(store, memo, r) for r in inclusion_ranges(i, tree_size)] for i in indices}
+    """Audit paths of many leaves in the tree of `tree_size` leaves, from the stored levels."""
+    return tree.inclusion_proofs(store, indices, tree_size)
 
 
 def consistency_proof(store: Store, old_size: int, new_size: int) -> list[bytes]:
     """RFC 6962 proof that the log of `new_size` leaves extends the log of `old_size`."""
-    if old_size == new_size:
-        return []
-    return [range_root(store, a, b) for a, b in consistency_ranges(old_size, new_size)]
-
-
-def _memo(store: Store, memo: dict[Range, bytes], r: Range) -> bytes:
-    if r not in memo:
-        memo[r] = range_root(store, *r)
-    return memo[r]
+    return tree.consistency_proof(store, old_size, new_size)
 
 
 def _entry(row: dict) -> LogEntry:

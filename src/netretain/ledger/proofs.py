@@ -7,17 +7,13 @@ The log, its heads and its proofs come from the ledger (`Ledger.log_head`, `log_
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from netretain.core.results import Report
 from netretain.errors import LedgerError, arg
-from netretain.ledger.log import CHUNK, LEAVES, NODES
 from netretain.transparency.heads import SignedHead
-from netretain.transparency.merkle import Range, hash_children, inclusion_ranges, split
 from netretain.transparency.signed_report import sign_report
 from netretain.transparency.statement import build_statement
 
@@ -47,7 +43,7 @@ def statement(
     rows = ledger.customer_rows(customer_id=customer_id)  # NotFoundError for an unknown id
     size = head.head.size
     entries = [e for e in ledger.log_entries(customer_id) if e.index < size]
-    proofs = inclusion_proofs(ledger, [e.index for e in entries], size)
+    proofs = ledger.inclusion_proofs([e.index for e in entries], size)
     return build_statement(
         customer_id,
         [(e.index, e.data) for e in entries],
@@ -57,55 +53,6 @@ def statement(
         currency=ledger.currency,
         history=[{k: r[k] for k in HISTORY} for r in rows],
     )
-
-
-def inclusion_proofs(ledger: Ledger, indexes: Sequence[int], size: int) -> dict[int, list[bytes]]:
-    """Audit paths of a statement's leaves in two reads of the log: every stored block root, and
-    the leaf hashes of each leaf's own block and of the unfinished last block. Every subtree is
-    hashed once, from blocks where it is whole, from leaves inside a block."""
-    if not indexes:
-        return {}
-    whole = size // CHUNK * CHUNK  # leaves [0, whole) are covered by stored block roots
-    starts = sorted({i // CHUNK * CHUNK for i in indexes if i < whole} | {whole})
-    hashes = _leaf_hashes(ledger, starts, size)
-    blocks = _block_roots(ledger, whole)
-    memo: dict[Range, bytes] = {}
-
-    def node(lo: int, hi: int) -> bytes:
-        if hi - lo == 1:
-            return hashes[lo]
-        if hi - lo == CHUNK and hi <= whole and lo % CHUNK == 0:
-            return blocks[lo]
-        if (lo, hi) not in memo:
-            k = split(hi - lo)
-            memo[(lo, hi)] = hash_children(node(lo, lo + k), node(lo + k, hi))
-        return memo[(lo, hi)]
-
-    return {i: [node(a, b) for a, b in inclusion_ranges(i, size)] for i in indexes}
-
-
-def _leaf_hashes(ledger: Ledger, starts: Sequence[int], size: int) -> dict[int, bytes]:
-    """The leaf hashes of the blocks beginning at `starts` (the last one cut at `size`)."""
-    log = ledger.table(LEAVES)
-    # One range filter per block, unioned: each is a contiguous run of `idx`, which the engine
-    # finds from its min/max statistics; one filter OR-ing them all scans the whole log.
-    spans = [
-        log.filter((log.idx >= s) & (log.idx < min(s + CHUNK, size))).select("idx", "leaf_hash")
-        for s in starts
-    ]
-    wanted = functools.reduce(lambda a, b: a.union(b), spans)
-    rows = ledger.execute(wanted).to_pydict()
-    return {i: bytes.fromhex(h) for i, h in zip(rows["idx"], rows["leaf_hash"], strict=True)}
-
-
-def _block_roots(ledger: Ledger, whole: int) -> dict[int, bytes]:
-    """Every stored block root below leaf `whole`, by its first leaf."""
-    nodes = ledger.table(NODES)
-    rows = ledger.execute(nodes.filter(nodes.start < whole)).to_pydict()
-    found = {s: bytes.fromhex(n) for s, n in zip(rows["start"], rows["node"], strict=True)}
-    if len(found) != whole // CHUNK:
-        raise LedgerError(f"the log's block roots below leaf {whole} are incomplete: run verify")
-    return found
 
 
 def figures(report: Report) -> dict[str, Any]:

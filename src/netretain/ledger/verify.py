@@ -3,8 +3,9 @@ first thing that does not follow. Every step is set-based in the engine; only co
 offending row and block roots come back to Python.
 
 Order of the checks (the first failure is the answer): the signed heads (signatures, chain, sizes),
-the leaves (each hash from its bytes, indices without gaps), the block roots and every head's root,
-the input rows against the log's live leaves (kind by kind), the derived tables against a rebuild.
+the leaves (each hash from its bytes, indices without gaps), the block roots, the subtrees above
+them and every head's root, the customer index, the input rows against the log's live leaves (kind
+by kind), the derived tables against a rebuild.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import ibis.expr.types as ir
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from netretain.ledger import build
+from netretain.ledger import build, tree
 from netretain.ledger import log as revenue_log
 from netretain.ledger.run import count
 from netretain.store import INGEST_ORDER, Store, input_table
@@ -68,6 +69,7 @@ def verify(
         ("heads", lambda: heads.extend(_heads(store, key, size))),
         ("leaves", lambda: _leaves(store, size)),
         ("roots", lambda: _roots(store, heads, size)),
+        ("customer index", lambda: _customers(store)),
         ("inputs", lambda: _inputs(store)),
         ("derived tables", lambda: _derived(store, currency)),
     ]
@@ -156,10 +158,33 @@ def _roots(store: Store, heads: list[SignedHead], size: int) -> None:
     if fresh != stored:
         raise _Found("log_nodes does not hold the block roots of the leaves")
     nodes = [bytes.fromhex(r["node"]) for r in fresh]
+    _levels(store, nodes, size)
     for i, signed in enumerate(heads):
         n = signed.head.size
         if _root(store, nodes, n) != signed.head.root:
             raise _Found(f"head {i} (size {n}): the leaves do not hash to its signed root")
+
+
+def _levels(store: Store, blocks: list[bytes], size: int) -> None:
+    """The stored subtrees above the blocks (what proofs are read from) against the block roots."""
+    if not store.has(tree.LEVELS):  # a log made before the levels (proofs hash them meanwhile)
+        return
+    known = {(tree.CHUNK_HEIGHT, i * tree.CHUNK): node for i, node in enumerate(blocks)}
+    fresh = sorted((r["height"], r["start"], r["node"]) for r in tree.upper_levels(known, size, {}))
+    rows = store.to_arrow(store.table(tree.LEVELS)).to_pylist()
+    if sorted((r["height"], r["start"], r["node"]) for r in rows) != fresh:
+        raise _Found("log_levels does not hold the subtree roots of the block roots")
+
+
+def _customers(store: Store) -> None:
+    """The customer index (what statements find their leaves by) against the leaves."""
+    if not store.has(revenue_log.CUSTOMERS):  # a log made before the index (statements scan)
+        return
+    log = store.table(revenue_log.LEAVES)
+    expected = revenue_log.customer_rows(log.filter(log.customer_id.notnull()))
+    index = revenue_log.customer_rows(store.table(revenue_log.CUSTOMERS))
+    if count(store, index) != count(store, expected) or count(store, index.difference(expected)):
+        raise _Found("log_customers does not index exactly the leaves of each customer")
 
 
 def _root(store: Store, nodes: list[bytes], n: int) -> bytes:

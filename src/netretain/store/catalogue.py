@@ -144,7 +144,21 @@ LOYALTY_REDEMPTIONS = MappingProxyType(
         "reference": "string",
     }
 )
-LOG = MappingProxyType({"log_leaves": LOG_LEAVES, "log_nodes": LOG_NODES, "log_heads": LOG_HEADS})
+# The root of every complete, aligned subtree of 2**height leaves above the blocks (height greater
+# than LOG_CHUNK's): an inclusion proof reads O(log n) of these instead of folding every block root.
+LOG_LEVELS = MappingProxyType({"height": "int64", "start": "int64", "node": "string"})
+# Each customer's leaves, appended sorted by customer id (each ingest adds sorted runs), so a
+# statement finds its leaves from the engine's min/max statistics instead of scanning the log.
+LOG_CUSTOMERS = MappingProxyType({"customer_id": "string", "idx": "int64"})
+LOG = MappingProxyType(
+    {
+        "log_leaves": LOG_LEAVES,
+        "log_nodes": LOG_NODES,
+        "log_heads": LOG_HEADS,
+        "log_levels": LOG_LEVELS,
+        "log_customers": LOG_CUSTOMERS,
+    }
+)
 # Bookkeeping tables every ledger has from its first ingest on.
 RECORDS = MappingProxyType({"rejects": REJECTS, "ingests": INGESTS, "corrections": CORRECTIONS})
 # Derived tables, rebuilt from the inputs after every ingest that changes them.

@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from netretain import Ledger
 from netretain.core.results import plain
 from netretain.ledger import loyalty, proofs
-from netretain.ledger.log import Signer
 from netretain.transparency.errors import VerificationError
 from netretain.transparency.tokens import Token, TokenForAnother, check_token
 from netretain.web.api import read
@@ -31,9 +30,14 @@ api_router = APIRouter(prefix="/api/v1", tags=["portal"])
 TOKEN = Query("", description="The token from `netretain portal-link`.")
 
 
-def signing_key(request: Request) -> Ed25519PrivateKey:
-    """The server's ledger key (beside the ledger, or NETRETAIN_KEY), as `netretain serve` signs."""
-    return Signer(str(request.app.state.ledger.settings.db)).private(create=False)
+def public_key(request: Request) -> Ed25519PublicKey:
+    """The server's ledger key (beside the ledger, or NETRETAIN_KEY), as its ledger holds it."""
+    return read(request, ledger_key)
+
+
+def ledger_key(ledger: Ledger) -> Ed25519PublicKey:
+    """The key a ledger signs its heads, statements and portal tokens with."""
+    return ledger.public_key()
 
 
 def granted(request: Request, customer_id: str, token: str) -> Token:
@@ -41,16 +45,16 @@ def granted(request: Request, customer_id: str, token: str) -> Token:
     if not token:
         raise AuthError("this page needs the link's token: ask your vendor for a portal link", 401)
     try:
-        return check_token(token, signing_key(request).public_key(), customer_id)
+        return check_token(token, public_key(request), customer_id)
     except TokenForAnother as e:
         raise AuthError(str(e), 403) from e
     except VerificationError as e:  # TokenRefused: malformed, forged or expired
         raise AuthError("this link is not valid: ask your vendor for a new one", 401) from e
 
 
-def customer_statement(ledger: Ledger, customer_id: str, db: str) -> dict[str, Any]:
-    """The statement the portal shows, signed with the server's ledger key."""
-    return proofs.statement(ledger, customer_id, Signer(db).private(create=False))
+def customer_statement(ledger: Ledger, customer_id: str) -> dict[str, Any]:
+    """The statement the portal shows, signed with the ledger's key (a reader keeps it)."""
+    return proofs.statement(ledger, customer_id)
 
 
 def loyalty_of(ledger: Ledger, customer_id: str) -> dict[str, Any]:
@@ -59,8 +63,7 @@ def loyalty_of(ledger: Ledger, customer_id: str) -> dict[str, Any]:
 
 
 def statement_for(request: Request, customer_id: str) -> dict[str, Any]:
-    db = str(request.app.state.ledger.settings.db)
-    return read(request, customer_statement, customer_id, db)
+    return read(request, customer_statement, customer_id)
 
 
 @router.get("/portal/{customer_id}", response_class=HTMLResponse)
@@ -70,7 +73,7 @@ def portal(request: Request, customer_id: str, token: str = TOKEN, redeemed: str
     claims = granted(request, customer_id, token)
     statement = statement_for(request, customer_id)
     context = {
-        "payload": payload(statement, signing_key(request).public_key()),
+        "payload": payload(statement, public_key(request)),
         "customer_id": customer_id,
         "token": token,
         "expires": datetime.fromtimestamp(claims.expires, UTC).strftime("%Y-%m-%d %H:%M UTC"),
