@@ -93,5 +93,6 @@ def test_the_bridge_shows_the_incentive_line(ledger: Ledger) -> None:
 def test_a_ledger_without_grants_has_no_incentive_line(tmp_path: Path) -> None:
     ledger = ledger_from(Inputs(tmp_path), mrr=mrr_rows("A", "2024-01", "2025-02", "100.00"))
     (bridge,) = ledger.bridge("2025-01")
-    assert bridge.incentive_mrr is None and "incentive_mrr" not in bridge.to_dict()
+    assert bridge.incentive_mrr is None and bridge.to_dict()["incentive_mrr"] is None
+    assert [s["step"] for s in bridge.steps()][-1] == "ending MRR"
     assert ledger.excluding_incentives().report("2025-01").ndr == ledger.report("2025-01").ndr
