@@ -13,6 +13,7 @@ from benchmarks.harness import MeasurementFailed, Run, measure
 
 GIB = 1 << 30
 CAPPED = "netretain ingest+reports, --memory-limit"
+COPY = "DuckDB Parquet copy"
 
 
 @dataclass
@@ -135,6 +136,7 @@ class Suite:
                 raise MeasurementFailed(f"re-ingesting the same files changed the ledger: {info}")
         self.measure("netretain reports", "netretain-reports")
         self.measure("DuckDB SQL", "duckdb-sql")
+        self.measure(COPY, "parquet-copy", check=False)
         self.measure("pandas", "pandas")
         if capped:
             self.measure(
