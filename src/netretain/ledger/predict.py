@@ -20,8 +20,8 @@ from netretain.predict import drivers as gd
 from netretain.predict import planfit as pf
 from netretain.predict.features import HORIZON, TARGETS, FeatureInputs, feature_table
 from netretain.predict.models import ModelError, RiskModel
-from netretain.predict.results import Prediction
-from netretain.predict.snapshot import mrr_snapshot, snapshot_table
+from netretain.predict.results import PlanFit, Prediction
+from netretain.predict.snapshot import snapshot_table
 from netretain.store import input_table
 
 if TYPE_CHECKING:
@@ -299,10 +299,8 @@ def sampled_features(ledger: Ledger, last: int, *, horizon: int, customers: int)
 
 def month_features(ledger: Ledger, month: int) -> pd.DataFrame:
     """The features of the customers paying at month `month` (no labels), for scoring: the
-    same frame as `features(ledger, month, month, with_labels=False)`, computed cheaper."""
-    inputs = feature_inputs(ledger)
-    base = ledger.store.temp("_snapshot_mrr", mrr_snapshot(inputs, month))
-    expr = snapshot_table(inputs, month, base).order_by(["month_index", "customer_id"])
+    same frame as `features(ledger, month, month, with_labels=False)`, as one query."""
+    expr = snapshot_table(feature_inputs(ledger), month).order_by("customer_id")
     return ledger.store.to_arrow(expr).to_pandas()
 
 
@@ -313,7 +311,7 @@ def plan_fit(
     over: float = pf.OVER,
     under: float = pf.UNDER,
     top: int | None = None,
-) -> dict[str, Any]:
+) -> PlanFit:
     """Accounts over what their plan includes (upgrade) or far under it (right-size) at
     `as_of`, each with its evidence per metric; upgrades first, then by score."""
     month = ledger.month(as_of)
@@ -334,12 +332,14 @@ def plan_fit(
     ranked = sorted(accounts.values(), key=lambda a: (a["action"] != "upgrade", -a["score"]))
     for a in ranked:
         a["reason"] = pf.reason(a["action"], a["evidence"], over=over, under=under)
-    return {
-        "as_of": month_label(month),
-        "currency": ledger.currency,
-        "thresholds": {"over": over, "under": under},
-        "accounts": ranked if top is None else ranked[:top],
-    }
+    return PlanFit(
+        as_of=month_label(month),
+        definition=saved_models.definition_stamp(),
+        currency=ledger.currency,
+        thresholds={"over": over, "under": under},
+        accounts=tuple(ranked if top is None else ranked[:top]),
+        warnings=tuple(ledger.warnings(month)),
+    )
 
 
 def _rows(ledger: Ledger, expr: Any) -> list[dict[str, Any]]:
