@@ -44,6 +44,7 @@ LEDGER_COMMANDS: dict[str, list[str]] = {
     "forecast": ["forecast", "--as-of", AS_OF, "--paths", "200"],
     "curves": ["curves", "--by", "segment"],
     "alerts": ["alerts"],
+    "plan-fit": ["plan-fit", "--as-of", AS_OF, "--top", "5"],
 }
 PLAIN_COMMANDS: dict[str, list[str]] = {
     "definitions-list": ["definitions", "list"],
