@@ -120,7 +120,7 @@ def upload(tab: Watched, served: Served, path: Path, key: str, kind: str = "invo
     tab.page.set_input_files("input[name=file]", str(path))
     if key:
         tab.page.fill("input[name=api_key]", key)
-    with tab.page.expect_navigation():
+    with tab.page.expect_navigation(timeout=180_000):  # an ingest on a loaded machine
         tab.page.click("#upload-form button")
 
 

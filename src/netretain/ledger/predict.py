@@ -7,6 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -266,21 +267,22 @@ def growth_drivers(
 
 
 def sampled_features(ledger: Ledger, last: int, *, horizon: int, customers: int) -> pd.DataFrame:
-    """The feature frame up to month `last` for about `customers` customers, picked by a hash of
-    their id in the engine (the same ones every time on one engine) before any feature is
-    computed: training on a very large ledger without every customer-month in memory."""
+    """The feature frame up to month `last` for `customers` customers, picked in the engine
+    before any feature is computed: training on a very large ledger without every
+    customer-month in memory. The pick is the first customers in the order of their reversed
+    id (its last characters vary fastest, so sequential ids spread over the whole range), not
+    an engine's hash: the same customers every time, on every engine."""
     inputs = feature_inputs(ledger)
     sources = inputs.sources
     t = sources.customers
     total = int(ledger.store.to_arrow(t.aggregate(n=t.count())).to_pylist()[0]["n"])
     if customers < total:
-        buckets = 1_000_000
-        keep = max(1, round(buckets * customers / total))
+        order = [t.customer_id.reverse(), t.customer_id]
+        ranked = t.select("customer_id", _pick=ibis.row_number().over(order_by=order))
+        ids = ranked.filter(ranked._pick < customers).customer_id
 
         def picked(table: ir.Table | None) -> ir.Table | None:
-            if table is None:
-                return None
-            return table.filter(table.customer_id.hash().abs() % buckets < keep)
+            return None if table is None else table.filter(table.customer_id.isin(ids))
 
         sources = dataclasses.replace(
             sources, customers=picked(sources.customers), movements=picked(sources.movements)

@@ -14,10 +14,13 @@ tests/predict/test_snapshot.py holds the two equal.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 import ibis
 import ibis.expr.types as ir
 
-from netretain.core.arith import ratio
+from netretain.core.arith import month_label, ratio
 from netretain.predict import features as f
 from netretain.predict import usage as u
 
@@ -60,11 +63,25 @@ def mrr_snapshot(inputs: f.FeatureInputs, month: int) -> ir.Table:
     )
 
 
+def in_force(inputs: f.FeatureInputs, month: int) -> f.FeatureInputs:
+    """The inputs with only the invoice lines and subscriptions in force at M, compared as dates
+    (in force: started by the end of M, ending after it), so the engine drops the rest before
+    any month arithmetic and may skip whole blocks of rows by their min/max dates."""
+    after = ibis.literal(dt.date.fromisoformat(f"{month_label(month + 1)}-01"))
+    lines, subs = inputs.invoice_lines, inputs.subscriptions
+    if lines is not None:
+        lines = lines.filter((lines.service_start < after) & (lines.service_end >= after))
+    if subs is not None:
+        ends = subs.end_date.isnull() | (subs.end_date >= after)
+        subs = subs.filter((subs.start_date < after) & ends)
+    return dataclasses.replace(inputs, invoice_lines=lines, subscriptions=subs)
+
+
 def terms_at(inputs: f.FeatureInputs, month: int) -> ir.Table | None:
     """Per customer with billing terms in force at M: the contract block's columns (interval,
     months to renewal, the plan of the largest term) and the usage block's seats and allowances
     (`_units`, `_allow<i>`); None without billing terms."""
-    terms = f.billing_terms(inputs)
+    terms = f.billing_terms(in_force(inputs, month))
     if terms is None:
         return None
     t = terms.filter((terms.first <= month) & (terms.last.isnull() | (terms.last >= month)))
