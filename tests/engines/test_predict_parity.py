@@ -89,3 +89,14 @@ def test_a_sample_keeps_each_picked_customers_rows(ledgers: dict[str, Ledger]) -
     pd.testing.assert_frame_equal(
         part.reset_index(drop=True), kept.reset_index(drop=True), check_dtype=False
     )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_scorings_one_month_features_are_equal(ledgers: dict[str, Ledger], engine: str) -> None:
+    """The one-query features `risk` and `expansion` score with a saved model."""
+    month = ledgers["duckdb"].sources.horizon - HORIZON
+    expected = predict.month_features(ledgers["duckdb"], month)
+    assert len(expected) > 100 and expected["plan"].notna().all()
+    actual = predict.month_features(ledgers[engine], month)
+    assert list(actual.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, check_exact=False, rtol=1e-9)
