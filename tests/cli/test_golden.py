@@ -47,6 +47,7 @@ LEDGER_COMMANDS: dict[str, list[str]] = {
     "offers": ["offers"],
     "offers-upgrade": ["offers", "upgrade", "--as-of", AS_OF, "--top", "5"],
     "loyalty": ["loyalty", "--as-of", AS_OF, "--top", "5"],
+    "plan-fit": ["plan-fit", "--as-of", AS_OF, "--top", "5"],
 }
 PLAIN_COMMANDS: dict[str, list[str]] = {
     "definitions-list": ["definitions", "list"],

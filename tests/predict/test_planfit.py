@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from netretain import Ledger
+from netretain.core.results import Stamped
+from netretain.definitions import default
 from tests.cli.conftest import invoke, invoke_json
 
 CUSTOMERS = "customer_id,owner\nC1,ana\nC2,bo\nC3,cy\n"
@@ -55,7 +57,12 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
 
 
 def test_over_and_under_the_allowance_with_evidence(ledger: Ledger) -> None:
-    out = ledger.plan_fit("2024-06")
+    record = ledger.plan_fit("2024-06")
+    assert isinstance(record, Stamped)
+    assert record.definition == default().stamp() and record.currency == ledger.currency
+    out = record.to_dict()
+    assert list(out) == ["as_of", "definition", "currency", "thresholds", "accounts", "warnings"]
+    assert out["as_of"] == "2024-06"
     assert out["thresholds"] == {"over": 1.0, "under": 0.25}
     assert [(a["customer_id"], a["owner"], a["action"], a["score"]) for a in out["accounts"]] == [
         ("C1", "ana", "upgrade", 1.5),
@@ -84,7 +91,7 @@ def test_over_and_under_the_allowance_with_evidence(ledger: Ledger) -> None:
 
 
 def test_thresholds_are_options(ledger: Ledger) -> None:
-    out = ledger.plan_fit("2024-06", over=2.0, under=0.45)
+    out = ledger.plan_fit("2024-06", over=2.0, under=0.45).to_dict()
     assert [(a["customer_id"], a["action"]) for a in out["accounts"]] == [("C2", "right-size")]
     assert out["accounts"][0]["score"] == pytest.approx(0.9)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from tests.ingest.usage_cases import USAGE, USAGE_COUNTS, USAGE_REJECTS
 from tests.web.conftest import (
     API_KEY,
     BAD_LINES,
@@ -119,7 +120,7 @@ def upload(tab: Watched, served: Served, path: Path, key: str, kind: str = "invo
     tab.page.set_input_files("input[name=file]", str(path))
     if key:
         tab.page.fill("input[name=api_key]", key)
-    with tab.page.expect_navigation():
+    with tab.page.expect_navigation(timeout=180_000):  # an ingest on a loaded machine
         tab.page.click("#upload-form button")
 
 
@@ -135,6 +136,19 @@ def test_an_upload_with_bad_rows_shows_each_reject(
     assert "not a date" in rows.nth(1).inner_text()
     assert "1 row(s) accepted, 2 rejected" in tab.page.locator("#upload-result").inner_text()
     shot(tab.page, "data-upload")
+    tab.clean()
+
+
+def test_the_upload_form_takes_usage_events(writable: Served, tab: Watched) -> None:
+    """The form offers every kind the CLI ingests; a usage file shows its rejects (issue 12)."""
+    upload(tab, writable, USAGE, API_KEY, kind="usage_events")
+    rows = tab.page.locator("#upload-rejects tbody tr")
+    assert rows.count() == len(USAGE_REJECTS)
+    assert "must not be negative" in tab.page.locator("#upload-rejects").inner_text()
+    accepted, _, rejected = USAGE_COUNTS
+    result = tab.page.locator("#upload-result").inner_text()
+    assert f"{accepted} row(s) accepted, {rejected} rejected" in result
+    assert tab.page.locator("select[name=kind] option", has_text="plans").count() == 1
     tab.clean()
 
 

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from tests.ingest.usage_cases import (
+    PLAN_COUNTS,
+    PLAN_REJECTS,
+    PLANS,
+    USAGE,
+    USAGE_COUNTS,
+    USAGE_REJECTS,
+)
 from tests.web.conftest import (
     GOOD_LINE,
     Served,
@@ -86,3 +94,29 @@ def test_an_upload_with_no_file_is_a_bad_request(writable: Served) -> None:
     response = writable.client.post("/api/v1/ingest", data={"strict": "false"}, headers=key)
     assert response.status_code == 400
     assert "at least one file" in response.json()["error"]
+
+
+def test_usage_events_and_plans_upload_like_the_cli_ingest(writable: Served) -> None:
+    """Both kinds of issue 12 go through the API with the same rejects as `netretain ingest`."""
+    files = {
+        "usage_events": ("usage.csv", USAGE.read_bytes(), "text/csv"),
+        "plans": ("plans.csv", PLANS.read_bytes(), "text/csv"),
+    }
+    headers = {"X-API-Key": writable.ledger.settings.api_key or ""}
+    response = writable.client.post("/api/v1/ingest", files=files, headers=headers)
+    assert response.status_code == 200, response.text
+    result = validate("ingest", response.json())
+    counts = {f["kind"]: (f["accepted"], f["unchanged"], f["rejected"]) for f in result["files"]}
+    assert counts == {"usage_events": USAGE_COUNTS, "plans": PLAN_COUNTS}
+    rejects = {
+        kind: sorted(
+            (r["row"], r["column"], r["reason"], r["value"] or "")
+            for r in result["rejects"]
+            if r["file"].endswith(f"{kind}.csv")
+        )
+        for kind in ("usage_events", "plans")
+    }
+    assert rejects == {"usage_events": USAGE_REJECTS, "plans": PLAN_REJECTS}
+    refused = writable.client.get("/api/v1/refused/usage_events", params={"ingest": 2})
+    assert refused.text.splitlines()[0].startswith("customer_id,date,metric,quantity")
+    assert len(refused.text.strip().splitlines()) == 1 + len(USAGE_REJECTS)

@@ -82,7 +82,7 @@ def plan_fit(
 
     Example: netretain plan-fit --db acme.duckdb --as-of 2025-06 --csv plan_fit.csv
     """
-    result = ledger.plan_fit(as_of, over=over, under=under, top=top)
+    result = ledger.plan_fit(as_of, over=over, under=under, top=top).to_dict()
 
     def crm() -> list[dict[str, Any]]:
         return [

@@ -51,7 +51,7 @@ from netretain.ledger import verify as verifying
 from netretain.ledger.ingest import IngestResult, Step, ingest
 from netretain.ledger.run import run
 from netretain.ledger.verify import Verdict
-from netretain.predict.results import Prediction
+from netretain.predict.results import PlanFit, Prediction
 from netretain.store import Store, refused_table
 from netretain.store.catalogue import REJECTS
 from netretain.transparency.heads import SignedHead
@@ -779,7 +779,7 @@ class Ledger:
 
         return forecast.alerts(self, since, by)
 
-    def plan_fit(self, as_of: str | None = None, **options: Any) -> dict[str, Any]:
+    def plan_fit(self, as_of: str | None = None, **options: Any) -> PlanFit:
         """Accounts over their plan's allowance (upgrade) or far under it (right-size)."""
         from netretain.ledger import predict
 

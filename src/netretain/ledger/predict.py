@@ -7,6 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -20,8 +21,8 @@ from netretain.predict import drivers as gd
 from netretain.predict import planfit as pf
 from netretain.predict.features import HORIZON, TARGETS, FeatureInputs, feature_table
 from netretain.predict.models import ModelError, RiskModel
-from netretain.predict.results import Prediction
-from netretain.predict.snapshot import mrr_snapshot, snapshot_table
+from netretain.predict.results import PlanFit, Prediction
+from netretain.predict.snapshot import snapshot_table
 from netretain.store import input_table
 
 if TYPE_CHECKING:
@@ -266,21 +267,22 @@ def growth_drivers(
 
 
 def sampled_features(ledger: Ledger, last: int, *, horizon: int, customers: int) -> pd.DataFrame:
-    """The feature frame up to month `last` for about `customers` customers, picked by a hash of
-    their id in the engine (the same ones every time on one engine) before any feature is
-    computed: training on a very large ledger without every customer-month in memory."""
+    """The feature frame up to month `last` for `customers` customers, picked in the engine
+    before any feature is computed: training on a very large ledger without every
+    customer-month in memory. The pick is the first customers in the order of their reversed
+    id (its last characters vary fastest, so sequential ids spread over the whole range), not
+    an engine's hash: the same customers every time, on every engine."""
     inputs = feature_inputs(ledger)
     sources = inputs.sources
     t = sources.customers
     total = int(ledger.store.to_arrow(t.aggregate(n=t.count())).to_pylist()[0]["n"])
     if customers < total:
-        buckets = 1_000_000
-        keep = max(1, round(buckets * customers / total))
+        order = [t.customer_id.reverse(), t.customer_id]
+        ranked = t.select("customer_id", _pick=ibis.row_number().over(order_by=order))
+        ids = ranked.filter(ranked._pick < customers).customer_id
 
         def picked(table: ir.Table | None) -> ir.Table | None:
-            if table is None:
-                return None
-            return table.filter(table.customer_id.hash().abs() % buckets < keep)
+            return None if table is None else table.filter(table.customer_id.isin(ids))
 
         sources = dataclasses.replace(
             sources, customers=picked(sources.customers), movements=picked(sources.movements)
@@ -299,10 +301,8 @@ def sampled_features(ledger: Ledger, last: int, *, horizon: int, customers: int)
 
 def month_features(ledger: Ledger, month: int) -> pd.DataFrame:
     """The features of the customers paying at month `month` (no labels), for scoring: the
-    same frame as `features(ledger, month, month, with_labels=False)`, computed cheaper."""
-    inputs = feature_inputs(ledger)
-    base = ledger.store.temp("_snapshot_mrr", mrr_snapshot(inputs, month))
-    expr = snapshot_table(inputs, month, base).order_by(["month_index", "customer_id"])
+    same frame as `features(ledger, month, month, with_labels=False)`, as one query."""
+    expr = snapshot_table(feature_inputs(ledger), month).order_by("customer_id")
     return ledger.store.to_arrow(expr).to_pandas()
 
 
@@ -313,7 +313,7 @@ def plan_fit(
     over: float = pf.OVER,
     under: float = pf.UNDER,
     top: int | None = None,
-) -> dict[str, Any]:
+) -> PlanFit:
     """Accounts over what their plan includes (upgrade) or far under it (right-size) at
     `as_of`, each with its evidence per metric; upgrades first, then by score."""
     month = ledger.month(as_of)
@@ -334,12 +334,14 @@ def plan_fit(
     ranked = sorted(accounts.values(), key=lambda a: (a["action"] != "upgrade", -a["score"]))
     for a in ranked:
         a["reason"] = pf.reason(a["action"], a["evidence"], over=over, under=under)
-    return {
-        "as_of": month_label(month),
-        "currency": ledger.currency,
-        "thresholds": {"over": over, "under": under},
-        "accounts": ranked if top is None else ranked[:top],
-    }
+    return PlanFit(
+        as_of=month_label(month),
+        definition=saved_models.definition_stamp(),
+        currency=ledger.currency,
+        thresholds={"over": over, "under": under},
+        accounts=tuple(ranked if top is None else ranked[:top]),
+        warnings=tuple(ledger.warnings(month)),
+    )
 
 
 def _rows(ledger: Ledger, expr: Any) -> list[dict[str, Any]]:

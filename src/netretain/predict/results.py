@@ -23,6 +23,19 @@ class Prediction(Stamped):
         return {k: jsonable(v) for k, v in self.content.items()}
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlanFit(Stamped):
+    """plan-fit's result: the accounts over (upgrade) or far under (right-size) what their plan
+    includes at `as_of`, each with its evidence per metric, and the thresholds that chose them."""
+
+    as_of: str
+    thresholds: dict[str, float]
+    accounts: tuple[dict[str, Any], ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        return {"thresholds": dict(self.thresholds), "accounts": [dict(a) for a in self.accounts]}
+
+
 CRM_SCORES = {
     "risk": ("churn_probability", "expected_mrr_at_risk"),
     "expansion": (

@@ -77,15 +77,8 @@ def _allowances(
         & (t.first <= at.month_index)
         & (t.last.isnull() | (t.last >= at.month_index)),
     )
-    units = j.units.fill_null(1).cast("float64")
-    allow = {}
-    if plans is not None:
-        for i, m in enumerate(metrics):
-            p = plans.filter(plans.metric == m).select(_pp="plan", _inc="included_quantity")
-            j = j.left_join(p, j.plan == p._pp).drop("_pp").rename(**{f"_inc{i}": "_inc"})
-        units = j.units.fill_null(1).cast("float64")
-        allow = {f"_allow{i}": (j[f"_inc{i}"] * units).sum() for i in range(len(metrics))}
-    return j.group_by(list(KEYS)).aggregate(_units=units.sum(), **allow)
+    j, sums = allowance_columns(j, plans, metrics)
+    return j.group_by(list(KEYS)).aggregate(**sums)
 
 
 def _last_active(wide: ir.Table, spine: ir.Table, metrics: tuple[str, ...]) -> ir.Table:
@@ -120,6 +113,12 @@ def usage_features(
     if allow is not None:
         allow = allow.rename(_uc="customer_id", _um="month_index")
         t = t.left_join(allow, (t.customer_id == allow._uc) & (t.month_index == allow._um))
+    return t.select(*KEYS, **usage_columns(t, metrics, allowance=allow is not None))
+
+
+def usage_columns(t: ir.Table, metrics: tuple[str, ...], *, allowance: bool) -> dict[str, ir.Value]:
+    """The usage block's columns from a table holding, per row, `month_index`, `_now<i>`,
+    `_recent<i>`, `_before<i>`, `_last` and, with an `allowance`, `_units` (and `_allow<i>`)."""
     columns: dict[str, ir.Value] = {}
     for i, m in enumerate(metrics):
         now = t[f"_now{i}"]
@@ -127,9 +126,41 @@ def usage_features(
         columns[usage_name(m, "trend_3m")] = ratio(
             t[f"_recent{i}"] - t[f"_before{i}"], t[f"_before{i}"]
         )
-        if allow is not None:
+        if allowance:
             base = t[f"_allow{i}"] if f"_allow{i}" in t.columns else ibis.null("float64")
             base = ibis.ifelse(base.notnull() & (base > 0), base, t._units)
             columns[utilisation_name(m)] = ratio(now, base)
     columns["months_since_activity"] = (t.month_index - t._last).cast("int64")
-    return t.select(*KEYS, **columns)
+    return columns
+
+
+def month_usage(usage: ir.Table, month: int, metrics: tuple[str, ...]) -> ir.Table:
+    """Per customer with usage up to month M: `_now<i>`, `_recent<i>`, `_before<i>` and `_last`
+    as `usage_features` computes them at M, in one aggregate (no spine, no shifted copies)."""
+    wide = _wide(usage.filter(usage.month_index <= month), metrics)
+    age = month - wide.month_index
+    any_use = ibis.or_(*(wide[f"_q{i}"] > 0 for i in range(len(metrics))))
+    out: dict[str, ir.Value] = {"_last": ibis.ifelse(any_use, wide.month_index, None).max()}
+    for i in range(len(metrics)):
+        q = wide[f"_q{i}"]
+        out[f"_now{i}"] = ibis.ifelse(age == 0, q, 0.0).sum()
+        out[f"_recent{i}"] = ibis.ifelse(age < 3, q, 0.0).sum() / 3
+        out[f"_before{i}"] = ibis.ifelse((age >= 3) & (age < WINDOW), q, 0.0).sum() / 3
+    return wide.group_by("customer_id").aggregate(**out)
+
+
+def allowance_columns(
+    terms: ir.Table, plans: ir.Table | None, metrics: tuple[str, ...]
+) -> tuple[ir.Table, dict[str, ir.Value]]:
+    """`terms` joined to each metric's plan allowance, and the aggregates `_allowances` takes
+    per row of it: the seats (`_units`) and each metric's allowance (`_allow<i>`)."""
+    j = terms
+    if plans is not None:
+        for i, m in enumerate(metrics):
+            p = plans.filter(plans.metric == m).select(_pp="plan", _inc="included_quantity")
+            j = j.left_join(p, j.plan == p._pp).drop("_pp").rename(**{f"_inc{i}": "_inc"})
+    units = j.units.fill_null(1).cast("float64")
+    allow: dict[str, ir.Value] = {}
+    if plans is not None:
+        allow = {f"_allow{i}": (j[f"_inc{i}"] * units).sum() for i in range(len(metrics))}
+    return j, {"_units": units.sum(), **allow}

@@ -297,6 +297,8 @@ async def ingest(
     invoice_lines: UploadFile | None = File(None),
     mrr: UploadFile | None = File(None),
     fx_rates: UploadFile | None = File(None),
+    plans: UploadFile | None = File(None),
+    usage_events: UploadFile | None = File(None),
     strict: bool = Form(False),
     replace: bool = Form(False),
 ):
@@ -309,6 +311,8 @@ async def ingest(
         invoice_lines=invoice_lines,
         mrr=mrr,
         fx_rates=fx_rates,
+        plans=plans,
+        usage_events=usage_events,
     )
     chosen = {k: f for k, f in given.items() if f is not None and f.filename}
     if not chosen:

@@ -16,7 +16,16 @@ from netretain.core.results import plain
 from netretain.definitions import Definition, default, presets, resolve
 from netretain.definitions import diff as diff_definitions
 
-INGEST_KINDS = ("customers", "subscriptions", "invoice_lines", "mrr", "fx_rates")
+# every input kind `netretain ingest` takes, in its order (usage and plans: issue 12)
+INGEST_KINDS = (
+    "customers",
+    "subscriptions",
+    "invoice_lines",
+    "mrr",
+    "fx_rates",
+    "plans",
+    "usage_events",
+)
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
 CHANGES = ("churn", "contraction", "expansion", "retained")
 
