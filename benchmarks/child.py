@@ -58,11 +58,14 @@ def _netretain(
 
 
 def _spark(spec: dict[str, Any]) -> Outcome:
-    """netretain on Spark local mode; exits saying UNAVAILABLE, with the fix, when Spark cannot
-    start (pyspark or Java missing)."""
+    """netretain on Spark local mode (the session started with `spark_conf`, if given); exits
+    saying UNAVAILABLE, with the fix, when Spark cannot start (pyspark or Java missing)."""
+    from netretain.engines.spark import spark_session
     from netretain.errors import EngineError
 
     try:
+        if spec.get("spark_conf"):
+            spark_session(conf=spec["spark_conf"])
         return _netretain(spec, fresh=True, reports=True)
     except EngineError as exc:
         print(f"UNAVAILABLE: {exc}", flush=True)

@@ -1,0 +1,62 @@
+"""The parity suite's core cases on a Spark standalone cluster: a master and two workers started
+from PySpark's own jars on localhost, each executor its own JVM, the warehouse a directory they all
+see. One SparkContext is allowed per process and this run's is local, so the cases run in a child
+pytest whose session connects to the cluster (tests/engines/conftest.py reads its settings)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import servers
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = [
+    "tests/engines/cluster_checks.py",
+    "tests/engines/test_parity.py::test_customer_month_mrr_is_equal",
+    "tests/engines/test_parity.py::test_customer_month_movements_are_equal",
+    "tests/engines/test_parity.py::test_monthly_movements_are_equal",
+    "tests/engines/test_analysis_parity.py",
+]
+EXPECTED = 7  # the cases above on the one engine (spark)
+# Small results only reach the driver: a collect of revenue rows past this fails the run.
+MAX_RESULT = "16m"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[servers.SparkCluster]:
+    try:
+        running = servers.start_spark_cluster()
+    except servers.Unavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield running
+    running.stop()
+
+
+def test_parity_holds_on_a_standalone_cluster(
+    cluster: servers.SparkCluster, tmp_path: Path
+) -> None:
+    conf = {**cluster.conf(), "spark.driver.maxResultSize": MAX_RESULT}
+    report = tmp_path / "junit.xml"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    done = subprocess.run(
+        [*command, f"--junitxml={report}", *CASES],
+        env={**os.environ, "NETRETAIN_TEST_SPARK_CONF": json.dumps(conf)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-8000:] + done.stderr[-4000:]
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None
+    counts = {k: int(suite.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")}
+    assert counts == {"tests": EXPECTED, "failures": 0, "errors": 0, "skipped": 0}, done.stdout
