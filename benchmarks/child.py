@@ -38,7 +38,7 @@ def _netretain(
     info: dict[str, Any] = {}
     limit = spec.get("duckdb_memory")
     before = nr.snapshot(nr.open_ledger(ledger_path, engine, warehouse)) if reingest else None
-    recorder = profile.Recorder()
+    recorder = profile.Recorder(echo=engine == "spark")
     with profile.hashing_timed(recorder):
         started = time.perf_counter()
         ledger = recorder.attach(nr.open_ledger(ledger_path, engine, warehouse, memory_limit=limit))
@@ -66,10 +66,28 @@ def _spark(spec: dict[str, Any]) -> Outcome:
     try:
         if spec.get("spark_conf"):
             spark_session(conf=spec["spark_conf"])
-        return _netretain(spec, fresh=True, reports=True)
+        figures, seconds, phases, info = _netretain(spec, fresh=True, reports=True)
     except EngineError as exc:
         print(f"UNAVAILABLE: {exc}", flush=True)
         raise SystemExit(1) from None
+    info["cpu_seconds"] = _tree_cpu_seconds()
+    return figures, seconds, phases, info
+
+
+def _tree_cpu_seconds() -> float:
+    """CPU seconds of this process and its children (the Spark JVM) so far: on a shared machine
+    the wall time says how busy it was, the CPU time what the work cost."""
+    import psutil
+
+    own = psutil.Process()
+    total = 0.0
+    for member in [own, *own.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def _duckdb_sql(spec: dict[str, Any]) -> Outcome:

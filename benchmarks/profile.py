@@ -62,8 +62,9 @@ def stage_of(method: str, label: str) -> str:
 class Recorder:
     """Sums seconds per stage: store calls during ingest, whole queries during the report."""
 
-    def __init__(self) -> None:
+    def __init__(self, echo: bool = False) -> None:
         self.seconds: Stages = defaultdict(float)
+        self.echo = echo  # print each store call's stage and seconds as it ends (slow engines)
         self._phase: str | None = None
         self._since = 0.0
         self._depth = 0
@@ -82,7 +83,10 @@ class Recorder:
                 return call(*args, **kwargs)
             finally:
                 self._depth -= 1
-                self.seconds[stage_of(method, label)] += time.perf_counter() - started
+                spent = time.perf_counter() - started
+                self.seconds[stage_of(method, label)] += spent
+                if self.echo:
+                    print(f"{spent:9.2f} s  {stage_of(method, label)} ({label})", flush=True)
 
         return timed
 

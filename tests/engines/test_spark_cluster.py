@@ -45,9 +45,10 @@ def test_parity_holds_on_a_standalone_cluster(
 ) -> None:
     conf = {**cluster.conf(), "spark.driver.maxResultSize": MAX_RESULT}
     report = tmp_path / "junit.xml"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    # one process: the cluster's two cores serve one application at a time
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:randomly"]
     done = subprocess.run(
-        [*command, f"--junitxml={report}", *CASES],
+        [*command, "-p", "no:cacheprovider", f"--junitxml={report}", *CASES],
         env={**os.environ, "NETRETAIN_TEST_SPARK_CONF": json.dumps(conf)},
         cwd=ROOT,
         capture_output=True,
