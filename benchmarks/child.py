@@ -70,24 +70,10 @@ def _spark(spec: dict[str, Any]) -> Outcome:
     except EngineError as exc:
         print(f"UNAVAILABLE: {exc}", flush=True)
         raise SystemExit(1) from None
-    info["cpu_seconds"] = _tree_cpu_seconds()
+    from benchmarks.profile import tree_cpu_seconds
+
+    info["cpu_seconds"] = tree_cpu_seconds()
     return figures, seconds, phases, info
-
-
-def _tree_cpu_seconds() -> float:
-    """CPU seconds of this process and its children (the Spark JVM) so far: on a shared machine
-    the wall time says how busy it was, the CPU time what the work cost."""
-    import psutil
-
-    own = psutil.Process()
-    total = 0.0
-    for member in [own, *own.children(recursive=True)]:
-        try:
-            times = member.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def _duckdb_sql(spec: dict[str, Any]) -> Outcome:

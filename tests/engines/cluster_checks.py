@@ -14,3 +14,13 @@ def test_the_session_runs_on_the_standalone_cluster(spark: Any) -> None:
     assert context.master == CLUSTER_CONF["spark.master"]
     # the driver and one executor per worker, each in its own JVM
     assert context._jsc.sc().getExecutorMemoryStatus().size() == 3
+
+
+def test_inputs_in_the_drivers_temp_dir_are_copied_for_the_executors(
+    ledgers: dict[str, Any],
+) -> None:
+    """The company's files live under the driver's temporary directory (pytest's): the store
+    read them from copies in the warehouse, and deleted the copies when the ingest committed."""
+    staging = ledgers["spark"].store.warehouse.root / "staging"
+    assert staging.is_dir()
+    assert list(staging.iterdir()) == []
