@@ -28,7 +28,7 @@ CASES = [
 EXPECTED = 8  # the cases above on the one engine (spark)
 # Small results only reach the driver: a collect of revenue rows past this fails the run.
 MAX_RESULT = "16m"
-# A hang guard, not a timing: about 3 minutes on 2 idle cores, 30 on a saturated shared machine.
+# A hang guard, not a timing: 3 minutes at load average 6 on 2 cores, 30 at load average 27.
 CHILD_TIMEOUT = 3600
 
 
