@@ -55,6 +55,7 @@ format: dev
 bench: dev
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.incremental --size 1M
+	$(BIN)/python -m benchmarks.spark --size 1M
 	$(BIN)/python -m benchmarks.web --size 1M
 	$(BIN)/python -m benchmarks.predict --size 1M
 	$(BIN)/python -m benchmarks.log --size 1M

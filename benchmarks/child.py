@@ -38,7 +38,7 @@ def _netretain(
     info: dict[str, Any] = {}
     limit = spec.get("duckdb_memory")
     before = nr.snapshot(nr.open_ledger(ledger_path, engine, warehouse)) if reingest else None
-    recorder = profile.Recorder()
+    recorder = profile.Recorder(echo=engine == "spark")
     with profile.hashing_timed(recorder):
         started = time.perf_counter()
         ledger = recorder.attach(nr.open_ledger(ledger_path, engine, warehouse, memory_limit=limit))
@@ -58,15 +58,22 @@ def _netretain(
 
 
 def _spark(spec: dict[str, Any]) -> Outcome:
-    """netretain on Spark local mode; exits saying UNAVAILABLE, with the fix, when Spark cannot
-    start (pyspark or Java missing)."""
+    """netretain on Spark local mode (the session started with `spark_conf`, if given); exits
+    saying UNAVAILABLE, with the fix, when Spark cannot start (pyspark or Java missing)."""
+    from netretain.engines.spark import spark_session
     from netretain.errors import EngineError
 
     try:
-        return _netretain(spec, fresh=True, reports=True)
+        if spec.get("spark_conf"):
+            spark_session(conf=spec["spark_conf"])
+        figures, seconds, phases, info = _netretain(spec, fresh=True, reports=True)
     except EngineError as exc:
         print(f"UNAVAILABLE: {exc}", flush=True)
         raise SystemExit(1) from None
+    from benchmarks.profile import tree_cpu_seconds
+
+    info["cpu_seconds"] = tree_cpu_seconds()
+    return figures, seconds, phases, info
 
 
 def _duckdb_sql(spec: dict[str, Any]) -> Outcome:

@@ -62,8 +62,9 @@ def stage_of(method: str, label: str) -> str:
 class Recorder:
     """Sums seconds per stage: store calls during ingest, whole queries during the report."""
 
-    def __init__(self) -> None:
+    def __init__(self, echo: bool = False) -> None:
         self.seconds: Stages = defaultdict(float)
+        self.echo = echo  # print each store call's stage and seconds as it ends (slow engines)
         self._phase: str | None = None
         self._since = 0.0
         self._depth = 0
@@ -82,7 +83,12 @@ class Recorder:
                 return call(*args, **kwargs)
             finally:
                 self._depth -= 1
-                self.seconds[stage_of(method, label)] += time.perf_counter() - started
+                spent = time.perf_counter() - started
+                self.seconds[stage_of(method, label)] += spent
+                if self.echo:
+                    cpu = tree_cpu_seconds()
+                    print(f"{spent:9.2f} s  cpu {cpu:9.1f} s  {stage_of(method, label)} ({label})",
+                          flush=True)  # fmt: skip
 
         return timed
 
@@ -105,6 +111,22 @@ class Recorder:
         counted = sum(v for k, v in stages.items() if k.startswith(("ingest", "rebuild")))
         stages["ingest: other (Python, Ibis compile)"] = max(ingest_seconds - counted, 0.0)
         return stages
+
+
+def tree_cpu_seconds() -> float:
+    """CPU seconds so far of this process and its children (a Spark JVM): on a shared machine
+    the wall time says how busy it was, the CPU time what the work cost."""
+    import psutil
+
+    own = psutil.Process()
+    total = 0.0
+    for member in [own, *own.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 @contextmanager

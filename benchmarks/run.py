@@ -41,7 +41,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=300.0,
         help="a measurement whose first run takes longer than this many seconds runs once",
     )
-    parser.add_argument("--spark-sizes", default="100k,1M", help="sizes to try on Spark local mode")
+    parser.add_argument(
+        "--spark-sizes",
+        default="100k",
+        help="sizes to try on Spark local mode (1M: python -m benchmarks.spark, its own section)",
+    )
     parser.add_argument(
         "--spark-budget",
         type=float,

@@ -13,7 +13,9 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,3 +140,114 @@ def spark_session(conf: dict[str, str] | None = None) -> Any:
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+# A standalone cluster for the tests: small executors, one core each, no web UIs worth opening.
+CLUSTER_WORKERS, CLUSTER_WORKER_MEMORY, CLUSTER_EXECUTOR_MEMORY = 2, "640m", "512m"
+CLUSTER_DAEMON_OPTS = ["-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+
+
+@dataclass
+class SparkCluster:
+    """A Spark standalone master and its workers on 127.0.0.1, each a JVM started from PySpark's
+    own jars (`org.apache.spark.deploy.master.Master` / `.worker.Worker`)."""
+
+    root: Path
+    url: str  # spark://127.0.0.1:port
+    processes: list[subprocess.Popen[bytes]]
+
+    def conf(self) -> dict[str, str]:
+        """The driver settings that run a session's tasks on this cluster's executors."""
+        return {
+            "spark.master": self.url,
+            "spark.driver.host": "127.0.0.1",
+            "spark.driver.bindAddress": "127.0.0.1",
+            "spark.executor.memory": CLUSTER_EXECUTOR_MEMORY,
+            "spark.executor.cores": "1",
+            "spark.cores.max": str(CLUSTER_WORKERS),
+            "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+            "spark.pyspark.python": sys.executable,
+            "spark.local.dir": str(self.root / "local"),
+        }
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def spark_home() -> Path:
+    """The pyspark package directory: its `jars/` hold Spark, as SPARK_HOME expects."""
+    try:
+        import pyspark
+    except ImportError:
+        raise Unavailable("pyspark is not installed: pip install -e '.[dev]'") from None
+    return Path(pyspark.__file__).parent
+
+
+def _java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    found = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not found:
+        raise Unavailable(f"Spark needs Java 17 and `java` is not on PATH: {INSTALL}")
+    return found
+
+
+def _wait_for(log: Path, text: str, count: int, processes: list[subprocess.Popen[bytes]]) -> None:
+    """Until `text` occurs `count` times in a daemon's log (Unavailable if a daemon dies first)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if log.exists() and log.read_text(errors="replace").count(text) >= count:
+            return
+        dead = [p for p in processes if p.poll() is not None]
+        if dead:
+            raise Unavailable(f"a Spark daemon exited: {' '.join(map(str, dead[0].args))}")
+        time.sleep(0.2)
+    raise Unavailable(f"Spark cluster did not start in 120 s: see {log}")
+
+
+def start_spark_cluster(workers: int = CLUSTER_WORKERS) -> SparkCluster:
+    """A master and `workers` workers (one core, small memory each) on free localhost ports."""
+    home, java = spark_home(), _java()
+    root = Path(tempfile.mkdtemp(prefix="netretain-spark-"))
+    # A worker builds its executors' classpath from SPARK_HOME/jars; without SPARK_SCALA_VERSION
+    # it looks for a source build's directories, which the pyspark wheel does not have.
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_SCALA_VERSION": "2.13",
+        "PYSPARK_PYTHON": sys.executable,
+    }
+    classpath = ["-cp", f"{home / 'jars'}/*", *CLUSTER_DAEMON_OPTS]
+    port = free_port()
+    cluster = SparkCluster(root, f"spark://127.0.0.1:{port}", [])
+    atexit.register(cluster.stop)  # also when the test run is interrupted
+    daemons = [
+        ("master", "org.apache.spark.deploy.master.Master",
+         ["--host", "127.0.0.1", "--port", str(port), "--webui-port", str(free_port())]),
+        *[(f"worker{i}", "org.apache.spark.deploy.worker.Worker",
+           [cluster.url, "--host", "127.0.0.1", "--webui-port", str(free_port()), "--cores", "1",
+            "--memory", CLUSTER_WORKER_MEMORY, "--work-dir", str(root / f"worker{i}")])
+          for i in range(workers)],
+    ]  # fmt: skip
+    for name, main, args in daemons:
+        with (root / f"{name}.log").open("wb") as log:
+            command = [java, *classpath, main, *args]
+            cluster.processes.append(
+                subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+            )
+        if name == "master":
+            _wait_for(root / "master.log", "I have been elected leader", 1, cluster.processes)
+    try:
+        _wait_for(root / "master.log", "Registering worker", workers, cluster.processes)
+    except Unavailable:
+        cluster.stop()
+        raise
+    return cluster

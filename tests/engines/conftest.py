@@ -2,10 +2,14 @@
 
 DuckDB is the reference. Spark runs in local mode in this process; PostgreSQL is a real server
 started in a temporary directory on a free port. Missing Java or PostgreSQL fails the tests.
+With NETRETAIN_TEST_SPARK_CONF set (test_spark_cluster.py's child run), Spark's session takes those
+settings (a standalone cluster's master) and Spark is the only engine compared with DuckDB.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +24,8 @@ from netretain.engines.spark import SparkStore
 from netretain.synthetic import SyntheticCompany, generate_company
 from tests import servers
 
-ENGINES = ("spark", "postgres")
+CLUSTER_CONF = json.loads(os.environ.get("NETRETAIN_TEST_SPARK_CONF", "{}"))
+ENGINES = ("spark",) if CLUSTER_CONF else ("spark", "postgres")
 CUSTOMERS, MONTHS, SEED, BAD_ROWS = 400, 24, 20240, 7
 HEADER = (
     "line_id,customer_id,invoice_date,type,service_start,service_end,amount,currency,quantity,"
@@ -52,9 +57,9 @@ EXTRA = [
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """The run's one local Spark session."""
+    """The run's one Spark session: local, or on the cluster CLUSTER_CONF names."""
     try:
-        session = servers.spark_session()
+        session = servers.spark_session(CLUSTER_CONF)
     except servers.Unavailable as exc:
         pytest.fail(str(exc), pytrace=False)
     yield session
@@ -88,9 +93,10 @@ def company(
 
 @pytest.fixture(scope="session")
 def new_store(
-    spark: Any, pg_server: servers.PostgresServer, tmp_path_factory: pytest.TempPathFactory
+    spark: Any, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[str], Any]]:
-    """Make an empty store of an engine (its own warehouse or schema); closed at session end."""
+    """Make an empty store of an engine (its own warehouse or schema); closed at session end.
+    PostgreSQL starts on first use (a cluster run needs none)."""
     opened: list[Any] = []
 
     def make(engine: str) -> Any:
@@ -99,7 +105,8 @@ def new_store(
         elif engine == "spark":
             store = SparkStore(tmp_path_factory.mktemp("warehouse"), session=spark)
         else:
-            store = PostgresStore(pg_server.url, schema=f"t_{uuid.uuid4().hex[:8]}")
+            server: servers.PostgresServer = request.getfixturevalue("pg_server")
+            store = PostgresStore(server.url, schema=f"t_{uuid.uuid4().hex[:8]}")
         opened.append(store)
         return store
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +47,7 @@ LOCAL_CONF = {
     **SEMANTICS,
 }
 COMPACT_AFTER = 8  # an appended table is rewritten as one directory past this many parts
+STAGING = "staging"  # under the warehouse: driver-local input files copied for the executors
 
 
 def _spark_escapes() -> None:
@@ -119,6 +122,7 @@ class SparkStore:
         self._pending: Manifest | None = None
         self._written: set[str] = set()
         self._temps: dict[str, Any] = {}
+        self._copies: list[Path] = []  # input files copied into STAGING, deleted at the end
         for table in self._committed.tables:
             self._register(table, self._committed)
 
@@ -175,7 +179,7 @@ class SparkStore:
     def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
         from netretain.engines import spark_csv
 
-        path = Path(path).absolute()
+        path = self._readable(Path(path).absolute())
         total = path.stat().st_size
         if progress is not None:
             progress(0, total)
@@ -187,6 +191,26 @@ class SparkStore:
         if progress is not None:
             progress(total, total)
         return Staged(self.table(table), malformed)
+
+    def _readable(self, path: Path) -> Path:
+        """The file at a path every executor can read. A file in the driver's temporary directory
+        (a CSV transcoded to UTF-8, a data frame written out) is on the driver's disk only, so on
+        a cluster it is copied into the warehouse, which every executor sees, until the end of
+        the transaction."""
+        if self.session.sparkContext.master.startswith("local"):
+            return path
+        if not path.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+            return path
+        target = self.warehouse.root / STAGING / f"{uuid.uuid4().hex[:12]}-{path.name}"
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, target)
+        self._copies.append(target)
+        return target
+
+    def _discard_copies(self) -> None:
+        for copy in self._copies:
+            copy.unlink(missing_ok=True)
+        self._copies = []
 
     def temp(self, table: str, expr: ir.Table) -> ir.Table:
         """Cache lazily: computed by its first use and reused after (a job fewer than eager)."""
@@ -255,6 +279,7 @@ class SparkStore:
     def close(self) -> None:
         for table in list(self._temps):
             self._drop_temp(table)
+        self._discard_copies()
 
     def _write(self, table: str, expr: ir.Table) -> tuple[str, dict[str, Any]]:
         """Write rows as a new Parquet directory; literal tables are written by Arrow, not a job."""
@@ -307,6 +332,7 @@ class SparkStore:
         self._pending = None
         self.warehouse.discard((base.referenced() | self._written) - pending.referenced())
         self._written = set()
+        self._discard_copies()
 
     def _rollback(self) -> None:
         """Forget this transaction's writes; show what is committed on disk (maybe by another)."""
@@ -315,6 +341,7 @@ class SparkStore:
         self._committed = self.warehouse.read()
         self.warehouse.discard(self._written - self._committed.referenced())
         self._written = set()
+        self._discard_copies()
         for table in pending.tables if pending else {}:
             if table not in self._committed.tables and table not in self._temps:
                 self.session.catalog.dropTempView(table)
