@@ -126,6 +126,8 @@ def test_a_discount_is_recorded_as_an_incentive_from_next_month(programme: Ledge
     kept = [g for g in incentives(programme) if g.incentive_id == done.redemption_id]
     assert len(kept) == 1 and kept[0].mrr == Decimal("50.00") and kept[0].kind == "reward"
     assert loyalty.account(programme, "b")["points"] == 20
+    verdicts = {t.table: t.status for t in programme.check().tables}
+    assert verdicts["loyalty_redemptions"] == verdicts["incentives"] == "ok"  # checksums kept
 
 
 def test_unknown_reward_and_customer_are_refused(programme: Ledger) -> None:

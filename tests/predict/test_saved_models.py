@@ -89,6 +89,8 @@ def test_train_saves_a_model_with_its_window_stamps_and_metrics(
     second = invoke_json("train", "--db", db, schema="train")
     assert second["model_id"] == 2
     assert [m["model_id"] for m in invoke_json("models", "--db", db, schema="models")] == [2, 1]
+    checked = invoke_json("check", "--db", db, schema="check")
+    assert {t["table"]: t["status"] for t in checked["tables"]}["models"] == "ok"
 
 
 def test_risk_uses_the_latest_saved_model_trained_by_its_month(trained_db: Path) -> None:

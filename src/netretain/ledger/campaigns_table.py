@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from netretain.core.tables import literal_table
 from netretain.errors import LedgerError, NotFoundError
+from netretain.ledger import check as checking
 from netretain.store.catalogue import CAMPAIGN_ACCOUNTS, CAMPAIGNS
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ def save(ledger: Ledger, head: dict[str, Any], rows: list[dict[str, Any]]) -> No
     store.append(HEADS, literal_table({k: [v] for k, v in head.items()}, CAMPAIGNS))
     columns = {name: [r[name] for r in rows] for name in CAMPAIGN_ACCOUNTS}
     store.append(ACCOUNTS, literal_table(columns, CAMPAIGN_ACCOUNTS))
+    checking.refresh(store, HEADS, ACCOUNTS)
 
 
 def find(ledger: Ledger, campaign_id: str) -> dict[str, Any] | None:

@@ -77,6 +77,26 @@ def record(store: Store) -> None:
     store.replace(CHECKSUM_TABLE, literal_table(rows, CHECKSUMS))
 
 
+def refresh(store: Store, *names: str) -> None:
+    """Keep new checksums for the tables a small write changed (a grant, a redemption, a saved
+    model), in the writer's transaction; the others keep theirs, so no other table is rehashed."""
+    kept = _recorded_at(store)
+    if not kept:
+        return  # a ledger that has never recorded any: `record` after its next ingest does
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for name in names:
+        rows, checksum = fingerprint(store, name)
+        if kept.get(name, ())[:2] != (rows, checksum):
+            kept[name] = (rows, checksum, now)
+    columns: dict[str, list[Any]] = {
+        "table_name": list(kept),
+        "rows": [k[0] for k in kept.values()],
+        "checksum": [k[1] for k in kept.values()],
+        "at": [k[2] for k in kept.values()],
+    }
+    store.replace(CHECKSUM_TABLE, literal_table(columns, CHECKSUMS))
+
+
 def record_after_ingest(ingested: Ingested) -> None:
     """The ingest hook every Ledger runs last: checksums of the ledger the ingest leaves."""
     record(ingested.store)

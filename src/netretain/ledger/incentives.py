@@ -21,6 +21,7 @@ from netretain.definitions import Definition
 from netretain.errors import LedgerError
 from netretain.incentives.adjust import added_back
 from netretain.incentives.grants import IncentiveGrant
+from netretain.ledger import check as checking
 from netretain.ledger.ledger import Ledger
 from netretain.store.catalogue import INCENTIVES
 
@@ -62,6 +63,7 @@ def append(ledger: Ledger, grants: list[IncentiveGrant]) -> int:
         new = new.anti_join(stored, new.incentive_id == stored.incentive_id)
     count = int(store.to_arrow(new.count().name("n").as_table()).to_pylist()[0]["n"])
     store.append(TABLE, new)
+    checking.refresh(store, TABLE)
     return count
 
 

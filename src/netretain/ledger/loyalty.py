@@ -18,6 +18,7 @@ from netretain.errors import NotFoundError, arg
 from netretain.incentives.grants import month_of, month_start
 from netretain.incentives.loyalty import LoyaltyError, Reward, Rules, resolve
 from netretain.incentives.loyalty_points import REDEMPTIONS, Loyalty, loyalty_query, standing
+from netretain.ledger import check as checking
 from netretain.ledger.incentives import IncentiveGrant, grants_table, record_incentives
 
 if TYPE_CHECKING:
@@ -172,6 +173,7 @@ def keep(
     )
     with ledger.store.transaction():
         ledger.store.append(TABLE, literal_table({k: [v] for k, v in row.items()}, REDEMPTIONS))
+        checking.refresh(ledger.store, TABLE)
         if grant is not None:
             record_incentives(ledger, [grant])
     return Redemption(

@@ -18,6 +18,7 @@ from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
 from netretain.definitions import default
 from netretain.errors import arg
+from netretain.ledger import check as checking
 from netretain.predict import backtest as bt
 from netretain.predict import saved
 from netretain.predict.features import TARGETS
@@ -118,6 +119,7 @@ def _save(ledger: Ledger, record: dict[str, Any], models: str) -> None:
     row["models"] = [models]
     with ledger.store.transaction():
         ledger.store.append(TABLE, literal_table(row, MODELS))
+        checking.refresh(ledger.store, TABLE)
 
 
 def listing(ledger: Ledger) -> list[dict[str, Any]]:
