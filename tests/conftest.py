@@ -7,6 +7,7 @@ values computed by hand.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,10 @@ from netretain import Ledger
 from netretain.core.arith import month_label
 from netretain.core.results import money
 from netretain.definitions import Definition, from_mapping
+
+# pytest-xdist's workers inherit the controller's terminal width as COLUMNS=80; the CLI's console
+# reads COLUMNS once, at import, so the CLI tests' own wider COLUMNS would never reach it.
+os.environ.pop("COLUMNS", None)
 
 INVOICE_HEADER = (
     "line_id",
@@ -101,7 +106,13 @@ class Inputs:
 # Under pytest-xdist (`make test` runs two workers), each test file runs whole in one worker, and so
 # do these folders, whose session fixtures are slow to build (the Spark JVM and every engine's copy
 # of the company; the 3000-customer demo ledger): one worker builds each once.
-WORKER_GROUPS = {"tests/engines/": "engines", "tests/predict/": "demo", "tests/forecast/": "demo"}
+WORKER_GROUPS = {
+    # starts its own cluster and child session, so it runs beside the engines' worker
+    "tests/engines/test_spark_cluster.py": "spark-cluster",
+    "tests/engines/": "engines",
+    "tests/predict/": "demo",
+    "tests/forecast/": "demo",
+}
 
 
 @pytest.hookimpl(optionalhook=True)

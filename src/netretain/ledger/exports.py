@@ -27,8 +27,6 @@ from netretain.connectors.errors import ConnectorError
 from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
 from netretain.errors import arg
-from netretain.ledger import models as saved_models
-from netretain.ledger import predict
 from netretain.ledger.connectors import CURSORS
 from netretain.ledger.ledger import Ledger
 from netretain.store import SPECS, Store, input_table
@@ -36,6 +34,8 @@ from netretain.store.catalogue import DERIVED, RECORDS
 
 # Tables an export writes: the inputs, the records, the derived tables, then the reports.
 LEDGER_TABLES = (*(input_table(k) for k in SPECS), *RECORDS, *DERIVED)
+
+MODELS_TABLE = "models"  # ledger/models.TABLE, named here so exports need no predict extra
 
 
 SCORES = "_export_scores"
@@ -68,6 +68,12 @@ def scores(ledger: Ledger, as_of: str | None = None) -> Scores | None:
     """The accounts paying at `as_of`, scored by the newest saved model that may score it (see
     ledger.models); None when no model was trained. The expansion score is the expected
     expansion: P(expansion) x MRR x the model's median expansion share, in cents."""
+    if not ledger.store.has(MODELS_TABLE):
+        return None
+    # Scoring needs the predict extra; an export of a ledger without models must not.
+    from netretain.ledger import models as saved_models
+    from netretain.ledger import predict
+
     month = ledger.month(as_of)
     label = month_label(month)
     fits = [m for m in saved_models.listing(ledger) if m["until"] <= label]
