@@ -165,6 +165,9 @@ class SparkCluster:
             "spark.executor.memory": CLUSTER_EXECUTOR_MEMORY,
             "spark.executor.cores": "1",
             "spark.cores.max": str(CLUSTER_WORKERS),
+            # the session starts work only once every worker's executor has registered
+            "spark.scheduler.minRegisteredResourcesRatio": "1.0",
+            "spark.scheduler.maxRegisteredResourcesWaitingTime": "300s",
             "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
             "spark.pyspark.python": sys.executable,
             "spark.local.dir": str(self.root / "local"),
