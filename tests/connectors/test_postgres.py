@@ -217,3 +217,15 @@ def test_a_stripe_sync_into_a_postgresql_ledger_gives_the_same_figures(pg_server
         assert service.cursors(store, "stripe") == service.cursors(ledgers[1].store, "stripe")
     finally:
         store.close()
+
+
+def test_a_mapping_file_that_is_not_toml_is_one_clear_message(tmp_path: Path) -> None:
+    from tests.cli.conftest import assert_clean_error, invoke
+
+    mapping = tmp_path / "inputs.toml"
+    mapping.write_text("[inputs\ncustomers = erp.customers\n")
+    result = invoke(
+        "sync", "postgres", "--db", tmp_path / "l.duckdb", "--from-postgres",
+        "postgresql://nobody@127.0.0.1:1/none", "--mapping", mapping, code=1,
+    )  # fmt: skip
+    assert_clean_error(result, f"{mapping}: not valid TOML")

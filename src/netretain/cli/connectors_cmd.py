@@ -11,6 +11,7 @@ from netretain.cli import options as opt
 from netretain.cli.commands import FILE_COLUMNS, flag
 from netretain.cli.progress import steps
 from netretain.cli.render import Format, console, emit, notes, table
+from netretain.connectors.errors import ConnectorError
 from netretain.connectors.stripe_api import Page, StripeSource
 from netretain.connectors.stripe_map import StripeRules
 from netretain.ledger import Ledger, exports
@@ -139,6 +140,14 @@ def _query(kind: str) -> Any:
     return typer.Option(None, f"--{kind.replace('_', '-')}", help=f"Table or SELECT for {kind}.")
 
 
+def mapped_inputs(mapping: Path) -> dict[str, str]:
+    """The [inputs] table of a mapping file; a file that is not TOML is one clear message."""
+    try:
+        return dict(tomllib.loads(mapping.read_text(encoding="utf-8")).get("inputs", {}))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConnectorError(f"{mapping}: not valid TOML: {exc}") from None
+
+
 @sync_app.command("postgres")
 @opt.with_ledger
 def sync_postgres(
@@ -169,7 +178,7 @@ def sync_postgres(
         mrr=mrr,
         fx_rates=fx_rates,
     )
-    sources = tomllib.loads(mapping.read_text()).get("inputs", {}) if mapping else {}
+    sources = mapped_inputs(mapping) if mapping else {}
     sources.update({k: v for k, v in given.items() if v})
     if not sources:
         raise typer.BadParameter("name a table or query, e.g. --invoice-lines billing.lines")
