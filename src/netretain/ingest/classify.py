@@ -1,8 +1,8 @@
 """Each good row's fate against the file and the ledger: new, repeat, conflict, unchanged, changed.
 
 A row is compared by content only when its key is given twice in the file or is already in the
-ledger. Those rows are few, so the usual case (a file of new rows) costs one aggregate and two
-hash joins, and no row is turned into text.
+ledger. Those keys are found from the keys alone, before any row is checked: the usual case (a file
+of new rows into an empty table) costs one aggregate over the key, and no row is turned into text.
 """
 
 from __future__ import annotations
@@ -26,13 +26,16 @@ def key_text(t: ir.Table, spec: InputSpec) -> ir.StringValue:
 @dataclass(frozen=True)
 class Classified:
     """Good rows by fate: `plain` rows are new with a key seen once (lazy, most of a file);
-    `compared` rows (materialised, few) have `_fate`, `_fp`, `_old_fp` and `_first_row`."""
+    `compared` rows (materialised, few) have `_fate`, `_fp`, `_old_fp` and `_first_row`; None
+    when no key needed a comparison."""
 
     plain: ir.Table
-    compared: ir.Table
+    compared: ir.Table | None
 
     def rows(self, fates: list[str]) -> ir.Table:
         """Every good row whose fate is one of `fates`, in the good rows' columns plus `_row`."""
+        if self.compared is None:
+            return self.plain if "new" in fates else self.plain.limit(0)
         columns = [c for c in self.compared.columns if c not in FATE_COLUMNS]
         chosen = self.compared.filter(self.compared._fate.isin(fates)).select(*columns)
         if "new" not in fates:
@@ -40,28 +43,31 @@ class Classified:
         return ibis.union(self.plain.select(*columns), chosen, distinct=False)
 
 
-def mark(good: ir.Table, existing: ir.Table, spec: InputSpec) -> ir.Table:
-    """Good rows with `_repeated` (key given twice in the file) and `_known` (key in the ledger)."""
+def candidates(rows: ir.Table, existing: ir.Table | None, spec: InputSpec) -> ir.Table:
+    """Keys whose rows must be compared by content: given more than once in the file, or known
+    to the ledger (`existing`; None when its table is empty, so no join at all).
+
+    `rows` are the typed rows, checked or not: a key repeated only by a failed row is compared
+    needlessly but with the same outcome, since only good rows are compared.
+    """
     key = spec.stored_key
-    counts = good.group_by(key).aggregate(_n=good.count())
-    marked = _mark(good, counts.filter(counts._n > 1).select(*key), key, "_repeated")
-    return _mark(marked, existing.select(*key), key, "_known")
+    keys = rows.select(*key)
+    counts = keys.group_by(key).aggregate(_n=keys.count())
+    repeated = counts.filter(counts._n > 1).select(*key)
+    if existing is None:
+        return repeated
+    known = keys.semi_join(existing.select(*key), key)
+    return ibis.union(repeated, known, distinct=True)
 
 
 def with_fates(
     rest: ir.Table, existing: ir.Table, out: list[str], spec: InputSpec, extra: tuple[str, ...]
 ) -> ir.Table:
-    """The fates of the marked rows that repeat or are known, compared by content."""
+    """The fates of the good rows whose key is a candidate (see `candidates`), by content."""
     columns = spec.stored_columns(extra)
     missing = [c for c in columns if c not in existing.columns]
     existing = existing.mutate(**{c: ibis.null("string") for c in missing})
     return _compare(rest, existing, out, columns, spec.stored_key)
-
-
-def _mark(t: ir.Table, keys: ir.Table, key: list[str], flag: str) -> ir.Table:
-    """`t` with a boolean `flag`: whether the row's key is in `keys` (distinct keys)."""
-    joined = t.left_join(keys.mutate(**{flag: ibis.literal(True)}), key)
-    return joined.select(*t.columns, **{flag: joined[flag].fill_null(False)})
 
 
 def _compare(
@@ -75,7 +81,7 @@ def _compare(
         _first_fp=rest._fp.first().over(w),
         _first_row=rest._row.first().over(w),
     )
-    before = existing.semi_join(rest.filter(rest._known).select(*key), key)
+    before = existing.semi_join(rest.select(*key), key)
     old = before.select(*key, _old_fp=v.fingerprint(before, columns))
     joined = rest.left_join(old, key)
     fate = ibis.cases(
@@ -94,6 +100,8 @@ def conflicts(classified: Classified, spec: InputSpec, file: str, replace: bool)
     """Reject records for keys given twice with different content, or changed without replace."""
     key_name = "+".join(spec.key)
     compared = classified.compared
+    if compared is None:
+        return v.empty_rejects()
     in_file = compared.filter(compared._fate == "conflict_in_file")
     again = f"conflict: this {key_name} is given again with different content; the first row "
     parts = [

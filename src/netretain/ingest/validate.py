@@ -222,10 +222,33 @@ def _minor_groups() -> dict[int, list[str]]:
     return groups
 
 
-def _precise(text: ir.StringValue, currency: ir.StringValue) -> ir.BooleanValue:
-    """Whether the amount has no more decimals than its row's currency allows (ISO 4217)."""
-    cases = [(currency.isin(codes), _decimals_ok(text, m)) for m, codes in _minor_groups().items()]
-    return ibis.cases(*cases, else_=_decimals_ok(text, DEFAULT_MINOR_UNITS))
+MINOR = "_minor_"  # each row's currency's minor units, computed once for every money check
+GROUPS = sorted({**_minor_groups(), DEFAULT_MINOR_UNITS: []}.items())
+
+
+def _minor(currency: ir.StringValue) -> ir.IntegerValue:
+    """Decimals the row's currency has (ISO 4217): one CASE instead of a lookup per check."""
+    cases = [(currency.isin(codes), m) for m, codes in _minor_groups().items()]
+    return ibis.cases(*cases, else_=DEFAULT_MINOR_UNITS)
+
+
+def _exact_number(value: ir.Value) -> bool:
+    """A typed integer or decimal of known scale: its digits are exact, so it is checked as a
+    number; text and floating values are checked as text (see `_money_text`)."""
+    dtype = value.type()
+    return dtype.is_integer() or (dtype.is_decimal() and dtype.scale is not None)
+
+
+def _excess(value: ir.NumericValue, minor: int) -> ir.BooleanValue | None:
+    """Whether an exact number has a nonzero digit past `minor` decimals (None: it cannot)."""
+    dtype = value.type()
+    scale = dtype.scale if dtype.is_decimal() else 0
+    return value.round(minor) != value if scale > minor else None
+
+
+def _too_large(value: ir.NumericValue) -> ir.BooleanValue:
+    """An exact number as large as 10**MONEY_DIGITS: what `TOO_LARGE` says of its text."""
+    return value.abs() >= 10**MONEY_DIGITS
 
 
 def _with_money(spec: InputSpec, t: ir.Table, present: set[str]) -> ir.Table:
@@ -233,14 +256,35 @@ def _with_money(spec: InputSpec, t: ir.Table, present: set[str]) -> ir.Table:
     money = [c.name for c in spec.columns if c.type == "money" and c.name in present]
     if not money:
         return t
-    t = t.mutate(**{f"{TEXT}{name}": _money_text(t[f"{RAW}{name}"]) for name in money})
+    texts = [name for name in money if not _exact_number(t[f"{RAW}{name}"])]
+    t = t.mutate(
+        **{MINOR: _minor(t.currency)},
+        **{f"{TEXT}{name}": _money_text(t[f"{RAW}{name}"]) for name in texts},
+    )
     parsed = {}
     for name in money:
-        text = t[f"{TEXT}{name}"]
-        fits = text.re_search(TEXT_FORMS["money"]) & ~text.re_search(TOO_LARGE)
-        exact = fits & _precise(text, t.currency)
-        parsed[name] = ibis.ifelse(exact, text.try_cast(MONEY), None)
+        if name in texts:
+            text = t[f"{TEXT}{name}"]
+            fits = text.re_search(TEXT_FORMS["money"]) & ~text.re_search(TOO_LARGE)
+            exact = fits & _precise(text, t[MINOR])
+            parsed[name] = ibis.ifelse(exact, text.try_cast(MONEY), None)
+        else:
+            value = t[f"{RAW}{name}"]
+            exact = ~_too_large(value) & _precise_number(value, t[MINOR])
+            parsed[name] = ibis.ifelse(exact, value.cast(MONEY), None)
     return t.mutate(**parsed)
+
+
+def _precise(text: ir.StringValue, minor: ir.IntegerValue) -> ir.BooleanValue:
+    """Whether the amount has no more decimals than its row's currency allows (ISO 4217)."""
+    cases = [(minor == m, _decimals_ok(text, m)) for m, _ in GROUPS]
+    return ibis.cases(*cases, else_=ibis.literal(False))
+
+
+def _precise_number(value: ir.NumericValue, minor: ir.IntegerValue) -> ir.BooleanValue:
+    """`_precise` for an exact number: only currencies with fewer decimals than its scale ask."""
+    excess = [(minor == m) & bad for m, _ in GROUPS if (bad := _excess(value, m)) is not None]
+    return ~ibis.or_(*excess) if excess else ibis.literal(True)
 
 
 REASONS = {
@@ -285,7 +329,10 @@ TOO_LARGE_REASON = f"too large: amounts must be below {10**MONEY_DIGITS:,} per r
 
 def _money_checks(name: str, t: ir.Table) -> list[Check]:
     """Not a number, too large, or more decimals than the currency has: three distinct reasons."""
-    clean, text = t[f"{RAW}{name}"], t[f"{TEXT}{name}"]
+    clean = t[f"{RAW}{name}"]
+    if _exact_number(clean):
+        return _number_checks(name, clean, t[MINOR])
+    text = t[f"{TEXT}{name}"]
     form = text.re_search(TEXT_FORMS["money"]).fill_null(False)
     large = form & text.re_search(TOO_LARGE)
     checks = [
@@ -293,11 +340,25 @@ def _money_checks(name: str, t: ir.Table) -> list[Check]:
         Check(name, TOO_LARGE_REASON, large),
     ]
     fits = form & ~large
-    for minor, codes in sorted({**_minor_groups(), DEFAULT_MINOR_UNITS: []}.items()):
-        in_group = t.currency.isin(codes) if codes else ~t.currency.isin(list(MINOR_UNITS))
-        reason = f"more decimals than the currency has ({minor}, ISO 4217); amounts are not rounded"
-        checks.append(Check(name, reason, fits & in_group & ~_decimals_ok(text, minor)))
+    for minor, _ in GROUPS:
+        excess = fits & (t[MINOR] == minor) & ~_decimals_ok(text, minor)
+        checks.append(Check(name, _excess_reason(minor), excess))
     return checks
+
+
+def _number_checks(name: str, value: ir.NumericValue, minor: ir.IntegerValue) -> list[Check]:
+    """`_money_checks` of an exact number: it is always a number, and only the decimals past
+    its scale can be too many."""
+    large = _too_large(value)
+    checks = [Check(name, TOO_LARGE_REASON, large)]
+    for m, _ in GROUPS:
+        if (bad := _excess(value, m)) is not None:
+            checks.append(Check(name, _excess_reason(m), ~large & (minor == m) & bad))
+    return checks
+
+
+def _excess_reason(minor: int) -> str:
+    return f"more decimals than the currency has ({minor}, ISO 4217); amounts are not rounded"
 
 
 def _blank(t: ir.Table, name: str) -> ir.BooleanValue:
@@ -397,9 +458,17 @@ def _absent(column: Column, currency: str) -> ir.Value:
 
 def good_rows(v: Validated, spec: InputSpec) -> ir.Table:
     """Rows that passed every check, typed, in the ledger's column names."""
-    t = v.table.filter(~v.any_failed)
+    return _stored(v.table.filter(~v.any_failed), spec, v.extra)
+
+
+def typed_rows(v: Validated, spec: InputSpec) -> ir.Table:
+    """Every row, checked or not, typed as `good_rows` (what does not parse is NULL)."""
+    return _stored(v.table, spec, v.extra)
+
+
+def _stored(t: ir.Table, spec: InputSpec, extra: tuple[str, ...]) -> ir.Table:
     columns = {c.stored: t[c.name] for c in spec.columns}
-    return t.select(_row=t._row, **columns, **{n: t[n] for n in v.extra})
+    return t.select(_row=t._row, **columns, **{n: t[n] for n in extra})
 
 
 def reject_records(bad: ir.Table, checks: tuple[Check, ...], file: str) -> ir.Table:

@@ -27,7 +27,7 @@ from netretain.core.tables import empty_table, literal_table
 from netretain.engines import readers
 from netretain.errors import IngestError, Reject, arg
 from netretain.ingest import validate as v
-from netretain.ingest.classify import Classified, key_text, mark, with_fates
+from netretain.ingest.classify import Classified, candidates, key_text, with_fates
 from netretain.ingest.classify import conflicts as classify_conflicts
 from netretain.ledger import build
 from netretain.ledger.run import count
@@ -275,7 +275,11 @@ def _ingest_rows(
     result: IngestResult,
     outcome: FileResult,
 ) -> None:
-    """Stage, check, classify and store one file's rows, and keep what was refused."""
+    """Stage, classify, check and store one file's rows, and keep what was refused.
+
+    Good rows are checked once, on their way into the ledger; the failed ones are looked for only
+    when the count of rows stored says there are some.
+    """
     kind, path, label = source.kind, source.path, source.label
     spec = SPECS[kind]
     stream = store.stage_file(
@@ -287,31 +291,36 @@ def _ingest_rows(
     checked = v.with_customer_check(kind, checked, _known_customers(store, kind))
     flagged = store.reused(f"_flagged_{kind}", checked.table)
     checked = v.Validated(flagged, checked.checks, checked.extra)
-    with _phase(store, step, f"checking {path.name}"):
-        # only failed rows are materialised: checking twice is cheaper than writing every row
-        failed = store.temp(f"_failed_{kind}", checked.table.filter(checked.any_failed))
-        staged_rows = count(store, stream.table)
-        good_rows = staged_rows - count(store, failed)
-        outcome.read = staged_rows + len(malformed)
+    staged_rows = count(store, stream.table)
+    outcome.read = staged_rows + len(malformed)
     with _phase(store, step, f"comparing {path.name} with the ledger"):
-        classified = classify(store, spec, v.good_rows(checked, spec), checked.extra)
+        classified = classify(store, spec, checked)
     with _phase(store, step, f"storing {path.name}"):
-        raw = v.raw_values(stream.table, failed.select("_row"))
-        rejects = v.reject_records(
-            failed.join(raw, failed._row == raw._raw_row), checked.checks, label
-        )
-        all_rejects = ibis.union(
-            rejects, classify_conflicts(classified, spec, label, replace), distinct=False
-        )
-        if malformed:
-            all_rejects = ibis.union(all_rejects, _malformed(malformed), distinct=False)
-        all_rejects = store.temp(f"_rejects_{kind}", all_rejects)
-        _store_rows(store, spec, classified, good_rows, replace, ingest_id, label, outcome)
+        good_rows = _store_rows(store, spec, classified, replace, ingest_id, label, outcome)
+    parts = []
+    if staged_rows > good_rows:
+        with _phase(store, step, f"checking {path.name}"):
+            parts.append(_failed_rejects(store, kind, stream.table, checked, label))
+    if classified.compared is not None:
+        parts.append(classify_conflicts(classified, spec, label, replace))
+    if malformed:
+        parts.append(_malformed(malformed))
+    if parts:
+        all_rejects = store.temp(f"_rejects_{kind}", ibis.union(*parts, distinct=False))
         _store_rejects(store, kind, all_rejects, ingest_id, outcome, result)
         if outcome.rejected:
             _keep_refused_rows(store, kind, stream.table, all_rejects, ingest_id, label)
-        if malformed:
-            _keep_malformed_lines(store, kind, malformed, ingest_id)
+    if malformed:
+        _keep_malformed_lines(store, kind, malformed, ingest_id)
+
+
+def _failed_rejects(
+    store: Store, kind: str, staged: ir.Table, checked: v.Validated, label: str
+) -> ir.Table:
+    """One reject per failed check of the rows that failed any (materialised: they are few)."""
+    failed = store.temp(f"_failed_{kind}", checked.table.filter(checked.any_failed))
+    raw = v.raw_values(staged, failed.select("_row"))
+    return v.reject_records(failed.join(raw, failed._row == raw._raw_row), checked.checks, label)
 
 
 def _version(path: Path) -> tuple[int, int]:
@@ -336,17 +345,21 @@ def _known_customers(store: Store, kind: str) -> ir.Table | None:
     return ibis.union(*ids, distinct=False)
 
 
-def classify(store: Store, spec: InputSpec, good: ir.Table, extra: tuple[str, ...]) -> Classified:
+def classify(store: Store, spec: InputSpec, checked: v.Validated) -> Classified:
     """Split good rows into plain new rows and rows compared by content (see ingest.classify)."""
-    existing = store.table(input_table(spec.kind))
-    marked = mark(good, existing, spec)
-    rest = store.temp(f"_compare_{spec.kind}", marked.filter(marked._repeated | marked._known))
+    name = input_table(spec.kind)
+    existing = store.table(name)
+    key = spec.stored_key
+    known = existing if count(store, existing.limit(1)) else None
+    keys = store.temp(f"_compare_{spec.kind}", candidates(v.typed_rows(checked, spec), known, spec))
+    good = v.good_rows(checked, spec)
+    if not count(store, keys):
+        return Classified(good, None)  # the usual case: no row to set apart
+    rest = good.semi_join(keys, key)
     compared = store.temp(
-        f"_classified_{spec.kind}", with_fates(rest, existing, good.columns, spec, extra)
+        f"_classified_{spec.kind}", with_fates(rest, existing, good.columns, spec, checked.extra)
     )
-    if not count(store, rest):
-        return Classified(good, compared)  # the usual case: no row to set apart
-    return Classified(good.anti_join(rest, "_row"), compared)
+    return Classified(good.anti_join(keys, key), compared)
 
 
 def _malformed(rows: list[Reject]) -> ir.Table:
@@ -366,30 +379,38 @@ def _store_rows(
     store: Store,
     spec: InputSpec,
     classified: Classified,
-    good_rows: int,
     replace: bool,
     ingest_id: int,
     file: str,
     outcome: FileResult,
-) -> None:
+) -> int:
+    """Append the new (and with `replace` the changed) rows; return how many rows were good.
+
+    The plain rows are counted by what the table gained, so they are checked only once.
+    """
     name = input_table(spec.kind)
     compared = classified.compared
-    counts = store.to_arrow(compared.group_by("_fate").aggregate(n=compared.count())).to_pylist()
-    by_fate = {r["_fate"]: r["n"] for r in counts}
-    by_fate["new"] = by_fate.get("new", 0) + good_rows - sum(r["n"] for r in counts)
+    by_fate: dict[str, int] = {}
+    if compared is not None:
+        counts = compared.group_by("_fate").aggregate(n=compared.count())
+        by_fate = {r["_fate"]: r["n"] for r in store.to_arrow(counts).to_pylist()}
     outcome.unchanged = by_fate.get("unchanged", 0) + by_fate.get("repeat", 0)
-    incoming = classified.rows(["new", "changed"] if replace else ["new"])
+    fates = ["new", "changed"] if replace else ["new"]
+    incoming = classified.rows(fates)
     rows = incoming.select(
         *[c for c in incoming.columns if not c.startswith("_")],
         _file=ibis.literal(file),
         _row=incoming._row,
         _ingest_id=ibis.literal(ingest_id, "int64"),
     )
-    if replace and by_fate.get("changed"):
+    if replace and by_fate.get("changed") and compared is not None:
         _replace_rows(store, spec, compared, ingest_id, file)
         outcome.replaced = by_fate["changed"]
+    before = count(store, store.table(name))
     store.append(name, rows)
-    outcome.accepted = by_fate["new"]
+    plain = count(store, store.table(name)) - before - sum(by_fate.get(f, 0) for f in fates)
+    outcome.accepted = plain + by_fate.get("new", 0)
+    return plain + sum(by_fate.values())
 
 
 def _replace_rows(
