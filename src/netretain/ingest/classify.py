@@ -43,17 +43,18 @@ class Classified:
         return ibis.union(self.plain.select(*columns), chosen, distinct=False)
 
 
-def candidates(rows: ir.Table, existing: ir.Table | None, spec: InputSpec) -> ir.Table:
+def candidates(keys: ir.Table, existing: ir.Table | None, spec: InputSpec) -> ir.Table:
     """Keys whose rows must be compared by content: given more than once in the file, or known
     to the ledger (`existing`; None when its table is empty, so no join at all).
 
-    `rows` are the typed rows, checked or not: a key repeated only by a failed row is compared
-    needlessly but with the same outcome, since only good rows are compared.
+    `keys` are every staged row's key (see validate.keys), checked or not: a key repeated only
+    by a failed row is compared needlessly but with the same outcome, since only good rows are.
     """
     key = spec.stored_key
-    keys = rows.select(*key)
-    counts = keys.group_by(key).aggregate(_n=keys.count())
-    repeated = counts.filter(counts._n > 1).select(*key)
+    # a count over each key's partition, not a GROUP BY: with millions of distinct keys DuckDB
+    # partitions and counts about twice as fast as it builds one hash table of them all
+    counted = keys.mutate(_n=keys.count().over(ibis.window(group_by=key)))
+    repeated = counted.filter(counted._n > 1).select(*key).distinct()
     if existing is None:
         return repeated
     known = keys.semi_join(existing.select(*key), key)

@@ -232,6 +232,13 @@ def _minor(currency: ir.StringValue) -> ir.IntegerValue:
     return ibis.cases(*cases, else_=DEFAULT_MINOR_UNITS)
 
 
+def _in_group(currency: ir.StringValue, minor: int) -> ir.BooleanValue:
+    """Whether the row's currency has `minor` decimals: for the few checks of exact numbers,
+    cheaper than `_minor` (one lookup instead of three)."""
+    codes = _minor_groups().get(minor)
+    return currency.isin(codes) if codes else ~currency.isin(list(MINOR_UNITS))
+
+
 def _exact_number(value: ir.Value) -> bool:
     """A typed integer or decimal of known scale: its digits are exact, so it is checked as a
     number; text and floating values are checked as text (see `_money_text`)."""
@@ -257,10 +264,13 @@ def _with_money(spec: InputSpec, t: ir.Table, present: set[str]) -> ir.Table:
     if not money:
         return t
     texts = [name for name in money if not _exact_number(t[f"{RAW}{name}"])]
-    t = t.mutate(
-        **{MINOR: _minor(t.currency)},
-        **{f"{TEXT}{name}": _money_text(t[f"{RAW}{name}"]) for name in texts},
-    )
+    if texts:
+        t = t.mutate(
+            **{MINOR: _minor(t.currency)},
+            **{f"{TEXT}{name}": _money_text(t[f"{RAW}{name}"]) for name in texts},
+        )
+    numbers = [name for name in money if name not in texts]
+    t = t.mutate(**{k: e for name in numbers for k, e in _number_flags(name, t).items()})
     parsed = {}
     for name in money:
         if name in texts:
@@ -269,9 +279,8 @@ def _with_money(spec: InputSpec, t: ir.Table, present: set[str]) -> ir.Table:
             exact = fits & _precise(text, t[MINOR])
             parsed[name] = ibis.ifelse(exact, text.try_cast(MONEY), None)
         else:
-            value = t[f"{RAW}{name}"]
-            exact = ~_too_large(value) & _precise_number(value, t[MINOR])
-            parsed[name] = ibis.ifelse(exact, value.cast(MONEY), None)
+            flags = [t[k] for k in _number_flags(name, t)]
+            parsed[name] = ibis.ifelse(~ibis.or_(*flags), t[f"{RAW}{name}"].cast(MONEY), None)
     return t.mutate(**parsed)
 
 
@@ -281,10 +290,19 @@ def _precise(text: ir.StringValue, minor: ir.IntegerValue) -> ir.BooleanValue:
     return ibis.cases(*cases, else_=ibis.literal(False))
 
 
-def _precise_number(value: ir.NumericValue, minor: ir.IntegerValue) -> ir.BooleanValue:
-    """`_precise` for an exact number: only currencies with fewer decimals than its scale ask."""
-    excess = [(minor == m) & bad for m, _ in GROUPS if (bad := _excess(value, m)) is not None]
-    return ~ibis.or_(*excess) if excess else ibis.literal(True)
+LARGE = "_large_"  # an exact number's flags, computed once for its parsing and its checks
+EXCESS = "_excess_"
+
+
+def _number_flags(name: str, t: ir.Table) -> dict[str, ir.BooleanValue]:
+    """An exact number's failures: too large, and more decimals than each group of currencies
+    with fewer decimals than its scale has (`_precise` for numbers)."""
+    value = t[f"{RAW}{name}"]
+    flags = {f"{LARGE}{name}": _too_large(value)}
+    for m, _ in GROUPS:
+        if (bad := _excess(value, m)) is not None:
+            flags[f"{EXCESS}{m}_{name}"] = _in_group(t.currency, m) & bad
+    return flags
 
 
 REASONS = {
@@ -331,7 +349,7 @@ def _money_checks(name: str, t: ir.Table) -> list[Check]:
     """Not a number, too large, or more decimals than the currency has: three distinct reasons."""
     clean = t[f"{RAW}{name}"]
     if _exact_number(clean):
-        return _number_checks(name, clean, t[MINOR])
+        return _number_checks(name, t)
     text = t[f"{TEXT}{name}"]
     form = text.re_search(TEXT_FORMS["money"]).fill_null(False)
     large = form & text.re_search(TOO_LARGE)
@@ -346,14 +364,14 @@ def _money_checks(name: str, t: ir.Table) -> list[Check]:
     return checks
 
 
-def _number_checks(name: str, value: ir.NumericValue, minor: ir.IntegerValue) -> list[Check]:
+def _number_checks(name: str, t: ir.Table) -> list[Check]:
     """`_money_checks` of an exact number: it is always a number, and only the decimals past
-    its scale can be too many."""
-    large = _too_large(value)
+    its scale can be too many (the flags of `_number_flags`)."""
+    large = t[f"{LARGE}{name}"]
     checks = [Check(name, TOO_LARGE_REASON, large)]
     for m, _ in GROUPS:
-        if (bad := _excess(value, m)) is not None:
-            checks.append(Check(name, _excess_reason(m), ~large & (minor == m) & bad))
+        if f"{EXCESS}{m}_{name}" in t.columns:
+            checks.append(Check(name, _excess_reason(m), ~large & t[f"{EXCESS}{m}_{name}"]))
     return checks
 
 
@@ -461,9 +479,17 @@ def good_rows(v: Validated, spec: InputSpec) -> ir.Table:
     return _stored(v.table.filter(~v.any_failed), spec, v.extra)
 
 
-def typed_rows(v: Validated, spec: InputSpec) -> ir.Table:
-    """Every row, checked or not, typed as `good_rows` (what does not parse is NULL)."""
-    return _stored(v.table, spec, v.extra)
+def keys(spec: InputSpec, staged: ir.Table, currency: str) -> ir.Table:
+    """Every staged row's key, parsed as `good_rows` has it (NULL where it does not parse), and
+    nothing else: what finding repeated keys needs, without checking any row."""
+    parsed = {}
+    for name in spec.key:
+        column = spec.column(name)
+        value = _clean(staged[name]) if name in staged.columns else None
+        parsed[column.stored] = (
+            _absent(column, currency) if value is None else _parse(column, value, currency)
+        )
+    return staged.select(**parsed)
 
 
 def _stored(t: ir.Table, spec: InputSpec, extra: tuple[str, ...]) -> ir.Table:
@@ -524,30 +550,31 @@ def with_rate_checks(
     if first_month is None:
         return checked
     t = checked.table
-    month = t[first_month] if first_month == "month" else month_index(t[first_month])
     foreign = t.currency != currency
     if kind == "invoice_lines":
         foreign = foreign & (t.type != "one_time")
-    if first_rate:
-        cases = [(t.currency == c, m) for c, m in first_rate.items()]
-        earliest = ibis.cases(*cases, else_=ibis.null("int64"))
-    else:
-        earliest = ibis.null("int64")
+    rated = {c: m for c, m in first_rate.items() if c != currency}
+    known = t.currency.isin(list(rated)) if rated else ibis.literal(False)
+    start = t[first_month]
+    # months compared as days (the first day of the month): no month is computed per row
+    bounds = {c: m if first_month == "month" else _first_day(m) for c, m in rated.items()}
+    earliest = ibis.cases(*[(t.currency == c, b) for c, b in bounds.items()]) if rated else None
     extra = (
-        Check(
-            "currency",
-            "no FX rate for this currency: add it to fx_rates",
-            foreign & earliest.isnull(),
-        ),
+        Check("currency", "no FX rate for this currency: add it to fx_rates", foreign & ~known),
         Check(
             "currency",
             "no FX rate at or before this row's first month: add earlier rates to fx_rates",
-            foreign & earliest.notnull() & (month < earliest),
+            foreign & (start < earliest) if earliest is not None else ibis.literal(False),
         ),
     )
     base = len(checked.checks)
     table = t.mutate(**{f"{BAD}{base + i}": c.failed.fill_null(False) for i, c in enumerate(extra)})
     return Validated(table, checked.checks + extra, checked.extra)
+
+
+def _first_day(month: int) -> ir.DateValue:
+    """The first day of a month index (year * 12 + month - 1), as a date literal."""
+    return ibis.date(month // 12, month % 12 + 1, 1)
 
 
 UNKNOWN_CUSTOMER = "unknown customer: add it to customers (or bill it) before its usage"

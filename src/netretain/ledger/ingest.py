@@ -294,7 +294,7 @@ def _ingest_rows(
     staged_rows = count(store, stream.table)
     outcome.read = staged_rows + len(malformed)
     with _phase(store, step, f"comparing {path.name} with the ledger"):
-        classified = classify(store, spec, checked)
+        classified = classify(store, spec, stream.table, checked, currency)
     with _phase(store, step, f"storing {path.name}"):
         good_rows = _store_rows(store, spec, classified, replace, ingest_id, label, outcome)
     parts = []
@@ -345,13 +345,16 @@ def _known_customers(store: Store, kind: str) -> ir.Table | None:
     return ibis.union(*ids, distinct=False)
 
 
-def classify(store: Store, spec: InputSpec, checked: v.Validated) -> Classified:
+def classify(
+    store: Store, spec: InputSpec, staged: ir.Table, checked: v.Validated, currency: str
+) -> Classified:
     """Split good rows into plain new rows and rows compared by content (see ingest.classify)."""
     name = input_table(spec.kind)
     existing = store.table(name)
     key = spec.stored_key
     known = existing if count(store, existing.limit(1)) else None
-    keys = store.temp(f"_compare_{spec.kind}", candidates(v.typed_rows(checked, spec), known, spec))
+    found = candidates(v.keys(spec, staged, currency), known, spec)
+    keys = store.temp(f"_compare_{spec.kind}", found)
     good = v.good_rows(checked, spec)
     if not count(store, keys):
         return Classified(good, None)  # the usual case: no row to set apart
