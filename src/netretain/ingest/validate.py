@@ -84,17 +84,19 @@ def _unknown(spec: InputSpec, extra: tuple[str, ...]) -> str:
 
 
 WHITESPACE = " \t\n\r\v\f"  # what Ibis's strip() removes
-PADDED = [f"{c}%" for c in WHITESPACE] + [f"%{c}" for c in WHITESPACE]
+ENDS_PADDED = [f"%{c}" for c in WHITESPACE]
 
 
 def _text(value: ir.Value) -> ir.StringValue:
     """Trimmed text with empty as null, whatever the staged type.
 
     Trimming is slow on every engine and almost no value needs it, so only values that are empty
-    or start or end with whitespace are trimmed.
+    or start or end with whitespace are trimmed. The first character's code says both of the
+    first in one call (0 for empty text; a code up to 32 is whitespace or another control
+    character, which trimming leaves as it is).
     """
     text = value if value.type().is_string() else value.cast("string")
-    padded = (text == "") | text.like(PADDED)
+    padded = (text.ascii_str() <= 32) | text.like(ENDS_PADDED)
     return ibis.ifelse(padded, text.strip().nullif(""), text)
 
 
