@@ -25,11 +25,11 @@ STAGE_OF_TABLE = {
     "_compare_": "ingest: keys repeated in the file or known to the ledger",
     "_classified_": "ingest: comparing those rows' content",
     "_rejects_": "ingest: reject records",
-    "input_": "ingest: storing rows (good rows checked again on the way)",
-    "rejects": "ingest: storing rows (good rows checked again on the way)",
-    "ingests": "ingest: storing rows (good rows checked again on the way)",
-    "_kept_": "ingest: storing rows (good rows checked again on the way)",
-    "corrections": "ingest: storing rows (good rows checked again on the way)",
+    "input_": "ingest: storing rows (each row checked on the way in)",
+    "rejects": "ingest: storing rows (each row checked on the way in)",
+    "ingests": "ingest: storing rows (each row checked on the way in)",
+    "_kept_": "ingest: storing rows (each row checked on the way in)",
+    "corrections": "ingest: storing rows (each row checked on the way in)",
 }
 REBUILD = (
     "revenue_lines",
