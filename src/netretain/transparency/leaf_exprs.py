@@ -113,6 +113,20 @@ def _value(t: ir.Table, column: Column) -> ir.StringValue:
     return text.fill_null(NULL)
 
 
+def with_key(t: ir.Table, kind: str) -> ir.Table:
+    """Rows with `_key`, the canonical JSON of their key (the log's append order), apart from the
+    leaf text: an engine then orders the narrow rows, not their leaf texts (a third of the CPU
+    and most of the memory of the log's step at a million customers)."""
+    spec = SPECS[kind]
+    columns = [spec.column(k) for k in spec.key]
+    p = t.mutate(_esc=_escape_flag(t, [c.stored for c in columns if c.type == "string"]))
+    if "currency" in t.columns:
+        p = p.mutate(_currency=p.currency.upper())
+    p = _money_steps(p, spec)
+    key = "[" + ibis.literal(",").join([_value(p, c) for c in columns]) + "]"
+    return p.mutate(_key=key).select(*t.columns, "_key")
+
+
 def with_leaf(t: ir.Table, kind: str, corrects: str | None = None) -> ir.Table:
     """Stored rows with `_key` (the canonical JSON of the key: the append order) and `_leaf` (the
     leaf's text; `corrects` names a column holding the JSON of the leaf a row corrects)."""
@@ -144,6 +158,8 @@ def with_leaf(t: ir.Table, kind: str, corrects: str | None = None) -> ir.Table:
         + row
         + ibis.literal(f',"v":{FORMAT_VERSION}}}')
     )
+    if "_key" in t.columns:  # ordered by it already (with_key)
+        return t.mutate(_leaf=leaf)
     key = "[" + ibis.literal(",").join([t[names[k]] for k in spec.key]) + "]"
     return t.mutate(_key=key, _leaf=leaf)
 
