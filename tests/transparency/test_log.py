@@ -40,7 +40,10 @@ def engine_leaves(kind: str, rows: list[dict[str, Any]], extra: tuple[str, ...] 
     table = literal_table(columns, schema)
     with revenue_log.deep_expressions():
         out = STORE.to_arrow(leaf_exprs.with_leaf(table, kind).select("_leaf", "_key"))
-    assert out.column("_key").to_pylist() == [order_key(kind, r)[1].decode() for r in rows]
+    keys = [order_key(kind, r)[1].decode() for r in rows]
+    assert out.column("_key").to_pylist() == keys
+    alone = STORE.to_arrow(leaf_exprs.with_key(table, kind).select("_key"))  # the append order
+    assert alone.column("_key").to_pylist() == keys
     return out.column("_leaf").to_pylist()
 
 
@@ -232,3 +235,13 @@ def test_a_key_named_by_argument_or_environment_signs(
         missing.ingest(mrr=write_mrr(inputs, "m2.csv", mrr_rows("a", "2024-01", "2024-02", "1.00")))
     assert missing.log_heads() == []  # the failed step rolled the whole ingest back
     missing.close()
+
+
+def test_a_custom_column_sorting_before_every_other_is_left_out_when_empty() -> None:
+    customers = [
+        {"customer_id": "c1", "name": "A", "arr": "1200"},
+        {"customer_id": "c2", "name": "B", "arr": None},
+    ]
+    expected = [leaf_bytes("customers", c).decode() for c in customers]
+    assert engine_leaves("customers", customers, ("arr",)) == expected
+    assert '"row":{"customer_id":"c2"' in expected[1] and '"row":{"arr":"1200",' in expected[0]

@@ -13,6 +13,9 @@ exponentially and takes seconds just to plan. The compiler fences exactly those 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+import ibis.expr.operations as ops
 import sqlglot.expressions as sge
 from ibis.backends.sql.compilers.postgres import PostgresCompiler
 
@@ -105,6 +108,9 @@ def fence_shared_columns(query: sge.Expression) -> sge.Expression:
 
 class NetretainPostgresCompiler(PostgresCompiler):
     """Ibis's PostgreSQL compiler with safe TRY_CAST from text and fenced shared columns."""
+
+    # PostgreSQL before 16 has no any_value; Ibis names a `first` aggregate it does not define
+    SIMPLE_OPS: ClassVar[dict] = {**PostgresCompiler.SIMPLE_OPS, ops.Arbitrary: "min"}
 
     def to_sqlglot(self, expr, **kwargs):
         return fence_shared_columns(super().to_sqlglot(expr, **kwargs))

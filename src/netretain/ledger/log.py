@@ -236,7 +236,9 @@ def leaves_of(
     store: Store, kind: str, rows: ir.Table, offset: int, corrected: ir.Table | None = None
 ) -> ir.Table:
     """Stored input rows as log rows: index from `offset` in key order, leaf text and hash."""
-    keyed = leaf_exprs.with_leaf(rows, kind)
+    keyed = leaf_exprs.with_key(rows, kind)
+    keyed = keyed.mutate(_idx=ibis.row_number().over(order_by=keyed._key) + offset)
+    keyed = leaf_exprs.with_leaf(keyed, kind)
     leaf: ir.StringValue = keyed._leaf
     old_idx: ir.Value = ibis.null("int64")
     if corrected is not None:
@@ -247,7 +249,7 @@ def leaves_of(
         old_idx = keyed._old_idx
     has_customer = "customer_id" in SPECS[kind].names
     logged = keyed.select(
-        idx=ibis.row_number().over(order_by=keyed._key) + offset,
+        idx=keyed._idx,
         ingest_id=keyed._ingest_id,
         kind=ibis.literal(kind),
         key=keyed._key,
@@ -273,8 +275,9 @@ def block_roots(store: Store, leaves: ir.Table, lo: int, hi: int) -> ir.Table:
     level = level.select(i=level.idx - lo, h=level.leaf_hash)
     for _ in range(CHUNK_HEIGHT):
         paired = level.mutate(p=exact_div(level.i, ibis.literal(2)), left=level.i % 2 == 0)
+        # each filter holds for one row of the pair: any value is that row's (max compares text)
         halves = paired.group_by("p").aggregate(
-            l=paired.h.max(where=paired.left), r=paired.h.max(where=~paired.left)
+            l=paired.h.arbitrary(where=paired.left), r=paired.h.arbitrary(where=~paired.left)
         )
         level = halves.select(i=halves.p, h=store.node_sha256(halves.l, halves.r))
     return level.select(start=level.i * CHUNK + lo, node=level.h)

@@ -113,6 +113,20 @@ def _value(t: ir.Table, column: Column) -> ir.StringValue:
     return text.fill_null(NULL)
 
 
+def with_key(t: ir.Table, kind: str) -> ir.Table:
+    """Rows with `_key`, the canonical JSON of their key (the log's append order), apart from the
+    leaf text: an engine then orders the narrow rows, not their leaf texts (a third of the CPU
+    and most of the memory of the log's step at a million customers)."""
+    spec = SPECS[kind]
+    columns = [spec.column(k) for k in spec.key]
+    p = t.mutate(_esc=_escape_flag(t, [c.stored for c in columns if c.type == "string"]))
+    if "currency" in t.columns:
+        p = p.mutate(_currency=p.currency.upper())
+    p = _money_steps(p, spec)
+    key = "[" + ibis.literal(",").join([_value(p, c) for c in columns]) + "]"
+    return p.mutate(_key=key).select(*t.columns, "_key")
+
+
 def with_leaf(t: ir.Table, kind: str, corrects: str | None = None) -> ir.Table:
     """Stored rows with `_key` (the canonical JSON of the key: the append order) and `_leaf` (the
     leaf's text; `corrects` names a column holding the JSON of the leaf a row corrects)."""
@@ -128,24 +142,36 @@ def with_leaf(t: ir.Table, kind: str, corrects: str | None = None) -> ir.Table:
         **{names[c.name]: _value(t, c) for c in spec.columns},
         **{f"_x{i}": quoted(t[name].cast("string"), t._esc) for i, name in enumerate(extra)},
     )
-    parts: list[ir.StringValue] = []
-    for name in sorted_keys([*names, *extra]):
-        head = ibis.literal("," + _json_key(name) + ":")
-        if name in names:
-            parts.append(head + t[names[name]])
-        else:  # a custom column appears only when the row has a value for it
-            parts.append((head + t[f"_x{extra.index(name)}"]).fill_null(""))
-    row = "{" + ibis.literal("").join(parts).substr(1) + "}"
     ref = NULL if corrects is None else t[corrects].fill_null(NULL)
-    leaf = (
-        ibis.literal('{"corrects":')
-        + ref
-        + ibis.literal(f',"kind":{_json_key(kind)},"row":')
-        + row
-        + ibis.literal(f',"v":{FORMAT_VERSION}}}')
-    )
+    pieces: list[ir.StringValue] = [
+        ibis.literal('{"corrects":'),
+        ref,
+        ibis.literal(f',"kind":{_json_key(kind)},"row":{{'),
+        *_fields(t, sorted_keys([*names, *extra]), names, extra),
+        ibis.literal(f'}},"v":{FORMAT_VERSION}}}'),
+    ]
+    leaf = ibis.literal("").join(pieces)  # one concatenation: each `+` copies the text so far
+    if "_key" in t.columns:  # ordered by it already (with_key)
+        return t.mutate(_leaf=leaf)
     key = "[" + ibis.literal(",").join([t[names[k]] for k in spec.key]) + "]"
     return t.mutate(_key=key, _leaf=leaf)
+
+
+def _fields(
+    t: ir.Table, ordered: Sequence[str], names: dict[str, str], extra: Sequence[str]
+) -> list[ir.StringValue]:
+    """The row object's members as pieces to concatenate: a custom column only when the row has
+    a value (when such a column comes first, its comma and the others' are cut as one text)."""
+    parts: list[ir.StringValue] = []
+    for n, name in enumerate(ordered):
+        head = ibis.literal(("," if n or name not in names else "") + _json_key(name) + ":")
+        if name in names:
+            parts += [head, t[names[name]]]
+        else:
+            parts.append((head + t[f"_x{extra.index(name)}"]).fill_null(""))
+    if ordered[0] in names:
+        return parts
+    return [ibis.literal("").join(parts).substr(1)]
 
 
 def reference_text(index: ir.IntegerValue, leaf_hash: ir.StringValue) -> ir.StringValue:
