@@ -12,12 +12,15 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
 
 from netretain.engines import DEFAULT_WAIT, hashing
 from netretain.engines import duckdb_open as opening
 from netretain.engines.readers import file_format, open_stream
 from netretain.errors import EngineError, LedgerError, arg
 from netretain.store import Progress, Staged
+from netretain.store.catalogue import DERIVED
 
 POLL_SECONDS = 0.2
 _IN_SCHEMA = "database_name IN (current_database(), 'temp') AND schema_name = current_schema()"
@@ -123,7 +126,40 @@ class DuckDBStore:
     def replace(self, table: str, expr: ir.Table) -> ir.Table:
         if _empty_literal(expr):  # no 0-row INSERT: see _has_rows
             return self.con.create_table(table, schema=expr.schema(), overwrite=True)
-        return self.con.create_table(table, expr, overwrite=True)
+        with self._joins_as_written(table):
+            return self.con.create_table(table, expr, overwrite=True)
+
+    def view(self, table: str, expr: ir.Table) -> ir.Table:
+        """A view: nothing is written, and reading it costs what reading its columns costs.
+
+        Its tables are named without the file's catalog (which follows the file's name), so the
+        view still reads them after the file is copied or renamed.
+        """
+        query = sg.parse_one(self.con.compile(expr), dialect="duckdb")
+        for name in query.find_all(sge.Table):
+            name.set("catalog", None)
+            name.set("db", None)
+        self.drop(table)
+        self.raw.execute(f'CREATE VIEW "{table}" AS {query.sql(dialect="duckdb")}')
+        return self.con.table(table)
+
+    @contextmanager
+    def _joins_as_written(self, table: str) -> Iterator[None]:
+        """Build each join's hash table on the side the expression puts on the right, while a
+        derived table is written inside a transaction.
+
+        DuckDB 1.4 estimates a table written in the open transaction at 0 rows, so it would hash
+        the large side of a join (revenue lines, not the small table that expands their months);
+        the derived tables' expressions put the small side on the right.
+        """
+        if not (self._in_transaction and table in DERIVED):
+            yield
+            return
+        self.raw.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            yield
+        finally:
+            self.raw.execute("RESET disabled_optimizers")
 
     def append(self, table: str, expr: ir.Table) -> None:
         if not self.has(table):
