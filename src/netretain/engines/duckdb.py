@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -28,6 +28,8 @@ _HAS_TABLE = (
     f"SELECT 1 FROM duckdb_tables() WHERE table_name = $1 AND {_IN_SCHEMA} "
     f"UNION ALL SELECT 1 FROM duckdb_views() WHERE NOT internal AND view_name = $1 AND {_IN_SCHEMA}"
 )
+
+_IS_VIEW = f"SELECT 1 FROM duckdb_views() WHERE NOT internal AND view_name = $1 AND {_IN_SCHEMA}"
 
 
 class DuckDBStore:
@@ -57,6 +59,7 @@ class DuckDBStore:
         self.con = self._open(wait, create)
         self._quiet()
         self._in_transaction = False
+        self._as_written = False  # whether a statement changed the optimizer (_joins_as_written)
         if memory_limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
             self.set_memory_limit(memory_limit)
 
@@ -66,7 +69,7 @@ class DuckDBStore:
         data in its own transactions."""
         other = object.__new__(DuckDBStore)
         other.path, other.read_only, other.committed = self.path, self.read_only, False
-        other._lock, other._in_transaction = None, False
+        other._lock, other._in_transaction, other._as_written = None, False, False
         other.con = ibis.duckdb.from_connection(self.raw.cursor())
         other._quiet()
         return other
@@ -124,6 +127,8 @@ class DuckDBStore:
         return self.con.table(table)
 
     def replace(self, table: str, expr: ir.Table) -> ir.Table:
+        if self.raw.execute(_IS_VIEW, [table]).fetchone() is not None:
+            self.drop(table)  # a view kept by `view`: DROP TABLE (Ibis's overwrite) refuses it
         if _empty_literal(expr):  # no 0-row INSERT: see _has_rows
             return self.con.create_table(table, schema=expr.schema(), overwrite=True)
         with self._joins_as_written(table):
@@ -156,10 +161,17 @@ class DuckDBStore:
             yield
             return
         self.raw.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        self._as_written = True
         try:
             yield
         finally:
+            with suppress(duckdb.Error):  # a failed statement aborts the transaction: see rollback
+                self._reset_optimizers()
+
+    def _reset_optimizers(self) -> None:
+        if self._as_written:
             self.raw.execute("RESET disabled_optimizers")
+            self._as_written = False
 
     def append(self, table: str, expr: ir.Table) -> None:
         if not self.has(table):
@@ -230,6 +242,7 @@ class DuckDBStore:
             yield
         except BaseException:
             self.raw.execute("ROLLBACK")
+            self._reset_optimizers()
             raise
         else:
             self.raw.execute("COMMIT")
