@@ -40,7 +40,7 @@ REBUILD = (
     "movements",
     "ledger_meta",
 )
-METHODS = ("stage_file", "temp", "append", "replace", "to_arrow")
+METHODS = ("stage_file", "temp", "append", "replace", "view", "to_arrow")
 
 
 def stage_of(method: str, label: str) -> str:
@@ -49,7 +49,7 @@ def stage_of(method: str, label: str) -> str:
         return "ingest: staging (read file)"
     if method == "hash":
         return "ingest: hashing files"
-    if method == "replace" and label in REBUILD:
+    if method in ("replace", "view") and label in REBUILD:
         return f"rebuild: {label}"
     for prefix, stage in STAGE_OF_TABLE.items():
         if label.startswith(prefix):

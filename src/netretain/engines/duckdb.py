@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -12,12 +12,15 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
 
 from netretain.engines import DEFAULT_WAIT, hashing
 from netretain.engines import duckdb_open as opening
 from netretain.engines.readers import file_format, open_stream
 from netretain.errors import EngineError, LedgerError, arg
 from netretain.store import Progress, Staged
+from netretain.store.catalogue import DERIVED
 
 POLL_SECONDS = 0.2
 _IN_SCHEMA = "database_name IN (current_database(), 'temp') AND schema_name = current_schema()"
@@ -25,6 +28,8 @@ _HAS_TABLE = (
     f"SELECT 1 FROM duckdb_tables() WHERE table_name = $1 AND {_IN_SCHEMA} "
     f"UNION ALL SELECT 1 FROM duckdb_views() WHERE NOT internal AND view_name = $1 AND {_IN_SCHEMA}"
 )
+
+_IS_VIEW = f"SELECT 1 FROM duckdb_views() WHERE NOT internal AND view_name = $1 AND {_IN_SCHEMA}"
 
 
 class DuckDBStore:
@@ -54,6 +59,7 @@ class DuckDBStore:
         self.con = self._open(wait, create)
         self._quiet()
         self._in_transaction = False
+        self._as_written = False  # whether a statement changed the optimizer (_joins_as_written)
         if memory_limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
             self.set_memory_limit(memory_limit)
 
@@ -63,7 +69,7 @@ class DuckDBStore:
         data in its own transactions."""
         other = object.__new__(DuckDBStore)
         other.path, other.read_only, other.committed = self.path, self.read_only, False
-        other._lock, other._in_transaction = None, False
+        other._lock, other._in_transaction, other._as_written = None, False, False
         other.con = ibis.duckdb.from_connection(self.raw.cursor())
         other._quiet()
         return other
@@ -121,9 +127,51 @@ class DuckDBStore:
         return self.con.table(table)
 
     def replace(self, table: str, expr: ir.Table) -> ir.Table:
+        if self.raw.execute(_IS_VIEW, [table]).fetchone() is not None:
+            self.drop(table)  # a view kept by `view`: DROP TABLE (Ibis's overwrite) refuses it
         if _empty_literal(expr):  # no 0-row INSERT: see _has_rows
             return self.con.create_table(table, schema=expr.schema(), overwrite=True)
-        return self.con.create_table(table, expr, overwrite=True)
+        with self._joins_as_written(table):
+            return self.con.create_table(table, expr, overwrite=True)
+
+    def view(self, table: str, expr: ir.Table) -> ir.Table:
+        """A view: nothing is written, and reading it costs what reading its columns costs.
+
+        Its tables are named without the file's catalog (which follows the file's name), so the
+        view still reads them after the file is copied or renamed.
+        """
+        query = sg.parse_one(self.con.compile(expr), dialect="duckdb")
+        for name in query.find_all(sge.Table):
+            name.set("catalog", None)
+            name.set("db", None)
+        self.drop(table)
+        self.raw.execute(f'CREATE VIEW "{table}" AS {query.sql(dialect="duckdb")}')
+        return self.con.table(table)
+
+    @contextmanager
+    def _joins_as_written(self, table: str) -> Iterator[None]:
+        """Build each join's hash table on the side the expression puts on the right, while a
+        derived table is written inside a transaction.
+
+        DuckDB 1.4 estimates a table written in the open transaction at 0 rows, so it would hash
+        the large side of a join (revenue lines, not the small table that expands their months);
+        the derived tables' expressions put the small side on the right.
+        """
+        if not (self._in_transaction and table in DERIVED):
+            yield
+            return
+        self.raw.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        self._as_written = True
+        try:
+            yield
+        finally:
+            with suppress(duckdb.Error):  # a failed statement aborts the transaction: see rollback
+                self._reset_optimizers()
+
+    def _reset_optimizers(self) -> None:
+        if self._as_written:
+            self.raw.execute("RESET disabled_optimizers")
+            self._as_written = False
 
     def append(self, table: str, expr: ir.Table) -> None:
         if not self.has(table):
@@ -194,6 +242,7 @@ class DuckDBStore:
             yield
         except BaseException:
             self.raw.execute("ROLLBACK")
+            self._reset_optimizers()
             raise
         else:
             self.raw.execute("COMMIT")

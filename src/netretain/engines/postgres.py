@@ -97,6 +97,9 @@ class PostgresStore:
         with _named_errors():
             return self.con.create_table(table, expr, overwrite=True)
 
+    def view(self, table: str, expr: ir.Table) -> ir.Table:
+        return self.replace(table, expr)
+
     def append(self, table: str, expr: ir.Table) -> None:
         if not self.has(table):
             self.replace(table, expr)

@@ -151,6 +151,9 @@ class SparkStore:
             self._set(table, TableEntry([part], schema))
         return self.table(table)
 
+    def view(self, table: str, expr: ir.Table) -> ir.Table:
+        return self.replace(table, expr)
+
     def append(self, table: str, expr: ir.Table) -> None:
         if not self.has(table):
             self.replace(table, expr)

@@ -54,7 +54,7 @@ def rebuild(store: Store, currency: str) -> dict[str, int]:
     sources = replace(sources, components=store.table("mrr_components"))
     cents = monthly.monthly_cents(sources, currencies=pivot_currencies(store))
     moves = store.replace("movements", monthly.dense_movements(cents, horizon, start))
-    store.replace("mrr", moves.select("customer_id", "month_index", "mrr_cents"))
+    store.view("mrr", moves.select("customer_id", "month_index", "mrr_cents"))
     write_meta(store, meta, currency, latest_date=latest)
     return meta
 

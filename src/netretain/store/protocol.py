@@ -46,6 +46,11 @@ class Store(Protocol):
         """Write an expression's rows as the table's new content."""
         ...
 
+    def view(self, table: str, expr: ir.Table) -> ir.Table:
+        """A table that only selects columns of stored tables: a view where the engine reads one
+        as fast as a table (nothing to write), else written as `replace` writes it."""
+        ...
+
     def append(self, table: str, expr: ir.Table) -> None:
         """Add rows, adding any columns the table lacks."""
         ...
