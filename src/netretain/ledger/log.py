@@ -156,13 +156,15 @@ def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     store = ingested.store
     ensure_tables(store)
     start = size(store)
-    new, end = _new_leaves(store, ingested.ingest_id, start)
-    if new is None:
+    parts, end = _new_leaves(store, ingested.ingest_id, start)
+    if not parts:
         return None
-    if start == 0:  # made from the new leaves in one pass, without a scratch copy
-        store.replace(LEAVES, new)
-    else:
-        _append_once(store, LEAVES, new)
+    # one statement per kind: DuckDB runs a UNION ALL of the kinds' numbered rows on one thread
+    for n, part in enumerate(parts):
+        if start == 0 and n == 0:  # the table made from the leaves, without a scratch copy
+            store.replace(LEAVES, part)
+        else:
+            store.append(LEAVES, part)
     log = store.table(LEAVES)
     _index_customers(store, log.filter(log.idx >= start))
     sources = _sources(store, ingested.ingest_id)
@@ -179,9 +181,9 @@ def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     return signed
 
 
-def _new_leaves(store: Store, ingest_id: int, start: int) -> tuple[ir.Table | None, int]:
-    """This ingest's leaves of every kind as one expression (each kind's indexes following the
-    last kind's), and the log's size after them; None when the ingest stored no row."""
+def _new_leaves(store: Store, ingest_id: int, start: int) -> tuple[list[ir.Table], int]:
+    """This ingest's leaves, one expression per kind (each kind's indexes following the last
+    kind's), and the log's size after them; no expression when the ingest stored no row."""
     parts: list[ir.Table] = []
     end = start
     for kind in INGEST_ORDER:
@@ -194,9 +196,7 @@ def _new_leaves(store: Store, ingest_id: int, start: int) -> tuple[ir.Table | No
             made = leaves_of(store, kind, rows, end, _corrected(store, kind, ingest_id))
             parts.append(made.select(**{c: made[c].cast(t) for c, t in LOG_LEAVES.items()}))
             end += n
-    if not parts:
-        return None, start
-    return functools.reduce(lambda a, b: a.union(b, distinct=False), parts), end
+    return parts, end
 
 
 def _append_once(store: Store, table: str, expr: ir.Table) -> None:
