@@ -24,12 +24,10 @@ from netretain.store.catalogue import DERIVED
 
 POLL_SECONDS = 0.2
 _IN_SCHEMA = "database_name IN (current_database(), 'temp') AND schema_name = current_schema()"
-_HAS_TABLE = (
-    f"SELECT 1 FROM duckdb_tables() WHERE table_name = $1 AND {_IN_SCHEMA} "
-    f"UNION ALL SELECT 1 FROM duckdb_views() WHERE NOT internal AND view_name = $1 AND {_IN_SCHEMA}"
-)
-
 _IS_VIEW = f"SELECT 1 FROM duckdb_views() WHERE NOT internal AND view_name = $1 AND {_IN_SCHEMA}"
+_HAS_TABLE = (
+    f"SELECT 1 FROM duckdb_tables() WHERE table_name = $1 AND {_IN_SCHEMA} UNION ALL {_IS_VIEW}"
+)
 
 
 class DuckDBStore:

@@ -301,8 +301,7 @@ class _Renamed:
     def replace(self, table: str, expr: ir.Table) -> ir.Table:
         return self._store.temp(self._name(table), expr)
 
-    def view(self, table: str, expr: ir.Table) -> ir.Table:
-        return self._store.temp(self._name(table), expr)
+    view = replace  # a scratch table either way: the rebuild is compared, then dropped
 
     def drop(self, table: str) -> None:
         self._store.drop(self._name(table))
