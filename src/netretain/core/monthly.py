@@ -337,16 +337,29 @@ def movements_from(
     `month` on: each customer's last paying month before `month` (the anchor, from `stored`)
     continues into the new months, and a customer returning after a gap gets the zero months
     between, before `month`, unless `stored` already holds them (a row at `month` - 1)."""
-    before = stored.filter(stored.month_index < month)
-    paying = before.filter(before.mrr_cents > 0)
-    last = paying.group_by("customer_id").aggregate(month_index=paying.month_index.max())
-    anchors = paying.join(last, ["customer_id", "month_index"]).select(
-        "customer_id", "month_index", mrr_cents=paying.mrr_cents.cast("int64")
+    stored = stored.select("customer_id", "month_index", "mrr_cents")
+    at_last = stored.filter(stored.month_index == month - 1)
+    paying = at_last.filter(at_last.mrr_cents > 0)
+    # only customers with cents from `month` on and not paying before it can have an older anchor
+    ids = cents.select("customer_id").distinct()
+    returning = ids.filter(~ids.customer_id.isin(paying.customer_id))
+    older = stored.filter(
+        (stored.month_index < month - 1)
+        & (stored.mrr_cents > 0)
+        & stored.customer_id.isin(returning.customer_id)
     )
+    last = older.group_by("customer_id").aggregate(month_index=older.month_index.max())
+    anchors = ibis.union(
+        paying.select("customer_id", "month_index", "mrr_cents"),
+        older.join(last, ["customer_id", "month_index"]).select(
+            "customer_id", "month_index", "mrr_cents"
+        ),
+        distinct=False,
+    )
+    anchors = anchors.mutate(mrr_cents=anchors.mrr_cents.cast("int64"))
     later = cents.select("customer_id", "month_index", mrr_cents=cents.mrr_cents.cast("int64"))
     rows = dense_movements(ibis.union(anchors, later, distinct=False), horizon, first_month)
-    present = before.filter(before.month_index == month - 1).select("customer_id")
     # before `month`, only an anchor's reach: its own row and churn row are stored, gaps may be
     gaps = rows.filter((rows.month_index < month) & (rows.mrr_cents == 0) & (rows.churn == 0))
-    gaps = gaps.anti_join(present, "customer_id")
+    gaps = gaps.anti_join(at_last.select("customer_id"), "customer_id")
     return ibis.union(rows.filter(rows.month_index >= month), gaps, distinct=False)

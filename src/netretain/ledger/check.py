@@ -19,7 +19,7 @@ from netretain.core.tables import literal_table
 from netretain.errors import LedgerError, arg
 from netretain.ledger import build, incremental
 from netretain.ledger.hooks import Ingested
-from netretain.store import Store
+from netretain.store import SPECS, Store
 from netretain.store.catalogue import CHECKSUMS, LEDGER_TABLES, REBUILT, input_table
 
 CHECKSUM_TABLE = "checksums"
@@ -101,24 +101,41 @@ def refresh(store: Store, *names: str) -> None:
 def record_after_ingest(ingested: Ingested) -> None:
     """The ingest hook every Ledger runs last: checksums of the ledger the ingest leaves.
 
-    After an incremental rebuild, a derived table's figures are the recorded ones plus its delta,
-    and an input table's plus its rows of this ingest (an ingest that appends only): the big
-    tables are not rehashed.
+    After an incremental rebuild, a table the ingest changed in place keeps its recorded figures
+    plus the change (the derived tables' deltas, the rows this ingest appended to the input tables
+    and the revenue log's leaves), so big tables are not rehashed; a table whose row count then
+    disagrees with the engine's count is rehashed whole.
     """
-    deltas = ingested.deltas
-    if deltas is None:
-        record(ingested.store)
-        return
     store, kept = ingested.store, _recorded(ingested.store)
-    added = {input_table(f.kind): _added(store, f.kind, ingested.ingest_id) for f in ingested.files}
-    changes = {**added, **deltas}
+    if ingested.deltas is None or not kept:
+        record(store)
+        return
+    changes = {**_appended(store, ingested), **ingested.deltas}
     known = {n: _plus(kept[n], d) for n, d in changes.items() if n in kept}
-    record(store, known)
+    record(store, {n: k for n, k in known.items() if k[0] == _count(store, store.table(n))})
 
 
-def _added(store: Store, kind: str, ingest_id: int) -> incremental.Delta:
-    t = store.table(input_table(kind))
-    return incremental.delta(store, t.filter(t._ingest_id == ingest_id))
+def _appended(store: Store, ingested: Ingested) -> dict[str, incremental.Delta]:
+    """What the ingest appended to tables it only appends to: the input tables (rows of its
+    `_ingest_id`) and the revenue log (leaves of its `ingest_id`, their customers' index rows)."""
+    kinds = {f.kind for f in ingested.files if f.accepted}
+    out = {input_table(k): incremental.Delta(0, 0) for k in SPECS if k not in kinds}
+    for kind in kinds:
+        t = store.table(input_table(kind))
+        out[input_table(kind)] = incremental.delta(
+            store, t.filter(t._ingest_id == ingested.ingest_id)
+        )
+    if not store.has("log_leaves"):
+        return out
+    leaves = store.table("log_leaves")
+    leaves = leaves.filter(leaves.ingest_id == ingested.ingest_id)
+    out["log_leaves"] = incremental.delta(store, leaves)
+    first = store.to_arrow(leaves.idx.min().name("first").as_table()).column(0)[0].as_py()
+    if store.has("log_customers"):
+        index = store.table("log_customers")
+        added = index.filter(index.idx >= first) if first is not None else index.limit(0)
+        out["log_customers"] = incremental.delta(store, added)
+    return out
 
 
 def _plus(kept: tuple[int, int | None], change: incremental.Delta) -> tuple[int, int | None]:

@@ -10,6 +10,7 @@ a `Delta` per table, so the checksums follow without rehashing whole tables (led
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 import ibis
@@ -18,7 +19,7 @@ import ibis.expr.types as ir
 
 from netretain.core import monthly, revenue
 from netretain.core.arith import month_index
-from netretain.core.derived import customers_table, fx_monthly
+from netretain.core.derived import REVENUE_INPUTS, customers_table, fx_monthly
 from netretain.ingest.usage import usage_monthly
 from netretain.ledger import build
 from netretain.ledger.run import first_row
@@ -49,27 +50,37 @@ class Plan:
     from_month: int
     first_month: int
     horizon: int
+    old_horizon: int
     lasts: list[int]
 
 
-def update(store: Store, currency: str, ingest_id: int) -> dict[str, Delta] | None:
-    """Bring the derived tables up to date after ingest `ingest_id`, which replaced no row.
+def update(
+    store: Store, currency: str, ingest_id: int, kinds: Collection[str]
+) -> dict[str, Delta] | None:
+    """Bring the derived tables up to date after ingest `ingest_id`, which added rows of `kinds`
+    and replaced none.
 
-    Returns each derived table's Delta when done incrementally (tables not named were rewritten
-    whole or not at all), None when it fell back to a full rebuild.
+    Returns the Delta of each table changed in place (tables not named were rewritten whole or
+    left as they were), or None when it fell back to a full rebuild.
     """
     inputs = {k: store.table(input_table(k)) for k in SPECS}
-    new = {k: t.filter(t._ingest_id == ingest_id) for k, t in inputs.items()}
-    found = plan(store, currency, inputs, new, ingest_id)
+    new = {k: t.filter(t._ingest_id == ingest_id) for k, t in inputs.items() if k in kinds}
+    lines = _new_lines(store, inputs, new)
+    found = plan(store, currency, ingest_id, inputs, new, lines)
     if found is None:
         build.rebuild(store, currency)
         return None
-    deltas = {"revenue_lines": _append_lines(store, inputs, new)}
-    if _count(store, new["usage_events"]):
+    deltas = {"customers": _customers(store, inputs, new)} if "customers" not in new else {}
+    if "customers" in new:
+        store.replace("customers", customers_table(inputs))
+    if lines is not None:
+        store.append("revenue_lines", lines)
+        deltas["revenue_lines"] = delta(store, lines)
+    if "usage_events" in new:
         store.replace("usage_monthly", usage_monthly(inputs["usage_events"]))
     first, horizon = found.first_month, found.horizon
-    store.replace("fx_monthly", fx_monthly(inputs["fx_rates"], currency, first, horizon))
-    store.replace("customers", customers_table(inputs))
+    if "fx_rates" in new or horizon > found.old_horizon:
+        store.replace("fx_monthly", fx_monthly(inputs["fx_rates"], currency, first, horizon))
     if found.from_month <= horizon:
         deltas.update(_months_from(store, currency, found))
     meta = {"first_month": first, "horizon": horizon}
@@ -81,78 +92,105 @@ def update(store: Store, currency: str, ingest_id: int) -> dict[str, Delta] | No
 def plan(
     store: Store,
     currency: str,
+    ingest_id: int,
     inputs: dict[str, ir.Table],
     new: dict[str, ir.Table],
-    ingest_id: int,
+    lines: ir.Table | None,
 ) -> Plan | None:
-    """The months an ingest of new rows only changes, or None when only a full rebuild is safe:
-    a new ledger, another currency, a derived table missing, data starting earlier than the
-    ledger's first month, a horizon moving back, or a new invoice line billing a subscription
-    that had none (its subscription line must go)."""
+    """The months an ingest of `new` rows (whose revenue lines are `lines`) changes, or None when
+    only a full rebuild is safe: a new ledger, another currency, a derived table missing, data
+    starting earlier than the ledger's first month, a horizon moving back, or a new invoice line
+    billing a subscription that had none (its subscription line must go)."""
     meta = build.read_meta(store)
     if meta.get("currency") != currency or int(meta.get("horizon", -1)) < 0:
         return None
     if not all(store.has(t) for t in DERIVED):
         return None
     old_first, old_horizon = int(meta["first_month"]), int(meta["horizon"])
-    lines = _new_lines(inputs, new)
-    starts = first_row(store, lines.aggregate(first=month_index(lines.service_start).min()))
+    start: int | None = None
+    if lines is not None:
+        row = first_row(store, lines.aggregate(first=month_index(lines.service_start).min()))
+        start = row["first"]
     lasts = [first_row(store, c)["last"] for c in revenue.horizon_candidates(*_revenue(inputs))]
     horizon = max(lasts)
-    if starts["first"] is not None and starts["first"] < old_first:
+    if start is not None and start < old_first:
         return None
     if horizon < old_horizon or _newly_billed(store, inputs, new, ingest_id):
         return None
-    fx = new["fx_rates"]
-    rates = first_row(store, fx.aggregate(first=fx.month_index.cast("int64").min()))
-    months = [m for m in (starts["first"], rates["first"]) if m is not None]
+    months: list[int] = [] if start is None else [start]
+    if "fx_rates" in new:
+        fx = new["fx_rates"]
+        months.append(first_row(store, fx.aggregate(m=fx.month_index.cast("int64").min()))["m"])
     if horizon > old_horizon:
         months.append(old_horizon + 1)
     from_month = max(min(months, default=horizon + 1), old_first)
-    return Plan(from_month, old_first, horizon, lasts)
+    return Plan(from_month, old_first, horizon, old_horizon, lasts)
 
 
 def _revenue(tables: dict[str, ir.Table]) -> tuple[ir.Table, ir.Table, ir.Table]:
     return tables["invoice_lines"], tables["subscriptions"], tables["mrr"]
 
 
-def _new_lines(inputs: dict[str, ir.Table], new: dict[str, ir.Table]) -> ir.Table:
-    """The revenue lines of the new rows: invoice lines and MRR rows line by line, and new
-    subscriptions that no invoice line bills."""
-    return ibis.union(
-        revenue.from_invoice_lines(new["invoice_lines"]),
-        revenue.from_subscriptions(new["subscriptions"], inputs["invoice_lines"]),
-        revenue.from_mrr(new["mrr"]),
-        distinct=False,
-    )
+def _new_lines(
+    store: Store, inputs: dict[str, ir.Table], new: dict[str, ir.Table]
+) -> ir.Table | None:
+    """The revenue lines of the new rows, materialised (None if none): invoice lines and MRR
+    rows line by line, and new subscriptions that no invoice line bills."""
+    parts = []
+    if "invoice_lines" in new:
+        parts.append(revenue.from_invoice_lines(new["invoice_lines"]))
+    if "subscriptions" in new:
+        parts.append(revenue.from_subscriptions(new["subscriptions"], inputs["invoice_lines"]))
+    if "mrr" in new:
+        parts.append(revenue.from_mrr(new["mrr"]))
+    if not parts:
+        return None
+    return store.temp("_netretain_new_lines", ibis.union(*parts, distinct=False))
+
+
+def _customers(store: Store, inputs: dict[str, ir.Table], new: dict[str, ir.Table]) -> Delta:
+    """Append the customers new revenue rows name and no customer row gives (attributes empty),
+    as `customers_table` adds them."""
+    seen = [new[k].select("customer_id") for k in REVENUE_INPUTS if k in new]
+    if not seen:
+        return Delta(0, 0)
+    known = store.table("customers")
+    implied = ibis.union(*seen, distinct=False).anti_join(known, "customer_id").distinct()
+    filler = {c: ibis.null(t) for c, t in known.schema().items() if c != "customer_id"}
+    added = store.temp("_netretain_new_customers", implied.mutate(**filler).select(*known.columns))
+    store.append("customers", added)
+    return delta(store, added)
 
 
 def _newly_billed(
     store: Store, inputs: dict[str, ir.Table], new: dict[str, ir.Table], ingest_id: int
 ) -> bool:
     """Whether a new invoice line bills an earlier subscription no earlier invoice line billed."""
+    if "invoice_lines" not in new:
+        return False
     lines = new["invoice_lines"]
     billed = lines.filter(lines.subscription_id.notnull()).select("subscription_id").distinct()
     subs, old = inputs["subscriptions"], inputs["invoice_lines"]
     subs = subs.filter(subs._ingest_id != ingest_id).subscription_id
-    old = old.filter((old._ingest_id != ingest_id) & old.subscription_id.notnull()).subscription_id
-    # isin, not a semi and an anti join in one chain: PostgreSQL's compiler cannot write that
-    found = billed.filter(billed.subscription_id.isin(subs) & ~billed.subscription_id.isin(old))
+    old = old.filter((old._ingest_id != ingest_id) & old.subscription_id.notnull())
+    # the few billed ids on the left: the engine hashes them and probes the earlier lines
+    found = billed.filter(billed.subscription_id.isin(subs)).anti_join(old, "subscription_id")
     return _count(store, found) > 0
-
-
-def _append_lines(store: Store, inputs: dict[str, ir.Table], new: dict[str, ir.Table]) -> Delta:
-    added = store.temp("_netretain_new_lines", _new_lines(inputs, new))
-    store.append("revenue_lines", added)
-    return delta(store, added)
 
 
 def _months_from(store: Store, currency: str, found: Plan) -> dict[str, Delta]:
     """Replace components and movements from `found.from_month` on; `mrr` follows movements."""
     month, horizon = found.from_month, found.horizon
     sources = build.open_sources(store, currency, found.first_month, horizon, with_components=False)
-    comps = store.temp("_netretain_new_components", monthly.components_from(sources, month))
-    deltas = {"mrr_components": _replace_from(store, "mrr_components", month, comps)}
+    stored = store.table("mrr_components")
+    gone = delta(store, stored.filter(stored.month_index >= month))
+    # written straight in, then read back: materialising them first costs a second write
+    store.replace_from(
+        "mrr_components", "month_index", month, monthly.components_from(sources, month)
+    )
+    comps = store.table("mrr_components")
+    comps = comps.filter(comps.month_index >= month)
+    deltas = {"mrr_components": delta(store, comps) - gone}
     cents = monthly.monthly_cents(
         replace(sources, components=comps), currencies=build.pivot_currencies(store)
     )

@@ -190,7 +190,8 @@ def _rebuild(
     if any(f.replaced for f in result.files):
         build.rebuild(store, currency)
         return None
-    return incremental.update(store, currency, ingest_id)
+    kinds = {f.kind for f in result.files if f.accepted}
+    return incremental.update(store, currency, ingest_id, kinds)
 
 
 def export_date(value: str | dt.date) -> dt.date:
