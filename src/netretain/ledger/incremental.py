@@ -70,9 +70,11 @@ def update(
     if found is None:
         build.rebuild(store, currency)
         return None
-    deltas = {"customers": _customers(store, inputs, new)} if "customers" not in new else {}
-    if "customers" in new:
+    deltas: dict[str, Delta] = {}
+    if "customers" in new:  # a given customer may replace one only seen in revenue files
         store.replace("customers", customers_table(inputs))
+    else:
+        deltas["customers"] = _customers(store, inputs, new)
     if lines is not None:
         store.append("revenue_lines", lines)
         deltas["revenue_lines"] = delta(store, lines)
@@ -184,7 +186,7 @@ def _months_from(store: Store, currency: str, found: Plan) -> dict[str, Delta]:
     sources = build.open_sources(store, currency, found.first_month, horizon, with_components=False)
     stored = store.table("mrr_components")
     gone = delta(store, stored.filter(stored.month_index >= month))
-    # written straight in, then read back: materialising them first costs a second write
+    # written straight into the table, then read back from it for the movements
     store.replace_from(
         "mrr_components", "month_index", month, monthly.components_from(sources, month)
     )
@@ -207,6 +209,7 @@ def _months_from(store: Store, currency: str, found: Plan) -> dict[str, Delta]:
 
 
 def _replace_from(store: Store, table: str, month: int, added: ir.Table) -> Delta:
+    """`Store.replace_from` on `month_index`, with the change it makes to the table."""
     new = delta(store, added)  # first: computes (and on Spark caches) `added` from the old rows
     stored = store.table(table)
     gone = delta(store, stored.filter(stored.month_index >= month))
