@@ -12,6 +12,7 @@ machine they move less with other people's work.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -64,6 +65,7 @@ def timed_ingest(db: Path, files: dict[str, Path]) -> tuple[float, float, Ledger
 
 def run(size: str, months: int) -> dict[str, float | str]:
     """Full ingest vs one more month; stops if their figures differ."""
+    load = os.getloadavg()[0]
     dataset, _ = ensure_dataset(parse_size(size), months=months)
     with tempfile.TemporaryDirectory(prefix="netretain-incremental-") as tmp:
         root = Path(tmp)
@@ -83,6 +85,7 @@ def run(size: str, months: int) -> dict[str, float | str]:
         "full_cpu": full_cpu,
         "step_wall": step_wall,
         "step_cpu": step_cpu,
+        "load": f"{load:.1f} to {os.getloadavg()[0]:.1f}",
     }
 
 
@@ -96,7 +99,9 @@ def section(size: str, t: dict[str, float | str]) -> str:
             "",
             f"`python -m benchmarks.incremental --size {size}`: a ledger holding every invoice "
             f"before {t['month']} ingests that month's invoice lines; a fresh ledger ingests all "
-            "four files. Both ledgers' movements and trends were checked equal (one run each).",
+            "four files. Both ledgers' movements and trends were checked equal (one run each, load "
+            f"average {t['load']}). The month is rebuilt incrementally (docs/scaling.md, "
+            '"Incremental months").',
             "",
             "| measure | wall | CPU | target |",
             "|---|---:|---:|---|",

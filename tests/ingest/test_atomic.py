@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from netretain import IngestError, Ledger, Reject
-from netretain.ledger import build, hooks
+from netretain.ledger import build, hooks, incremental
 from netretain.ledger import ingest as pipeline
 from netretain.ledger.hooks import Ingested
 from tests.conftest import INVOICE_HEADER, Inputs, mrr_by_customer, state, stored_tables
@@ -93,8 +93,11 @@ def test_failure_after_the_rebuild_leaves_the_previous_state(
     base: Base, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = base.snapshot()
-    # Every input and derived table has been written when this step fails.
+    # Every input and derived table has been written when this step fails (the full rebuild, or
+    # the incremental one this ingest of later months takes).
     monkeypatch.setattr(build, "rebuild", failing_after(build.rebuild, RuntimeError("disk full")))
+    failing = failing_after(incremental.update, RuntimeError("disk full"))
+    monkeypatch.setattr(incremental, "update", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         base.ledger.ingest(invoice_lines=base.second)
     assert base.snapshot() == before
@@ -112,7 +115,15 @@ def test_keyboard_interrupt_mid_rebuild_leaves_the_previous_state(
             raise KeyboardInterrupt
         return real_replace(table, expr)
 
+    real_replace_from = store.replace_from
+
+    def replace_from(table: str, column: str, first: int, expr: Any) -> None:
+        if table == "movements":  # the incremental rebuild's last big write
+            raise KeyboardInterrupt
+        real_replace_from(table, column, first, expr)
+
     monkeypatch.setattr(store, "replace", replace)
+    monkeypatch.setattr(store, "replace_from", replace_from)
     with pytest.raises(KeyboardInterrupt):
         base.ledger.ingest(invoice_lines=base.second)
     monkeypatch.undo()

@@ -8,7 +8,7 @@ between active months are zero, and so is the month after the last active one (i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis
 import ibis.expr.types as ir
@@ -320,3 +320,46 @@ def monthly_summary(moves: ir.Table) -> ir.Table:
         **{name: moves[name].sum() for name in MOVEMENTS},
         **{f"{name}_customers": (moves[name] > 0).sum() for name in MOVEMENTS},
     )
+
+
+def components_from(sources: Sources, month: int) -> ir.Table:
+    """The default components of months `month` to the horizon only: lines in force then, their
+    first month clipped to `month` (an incremental rebuild replaces the stored rows from there)."""
+    lines = sources.revenue_lines
+    lines = lines.filter(in_force(lines, sources.horizon)["last"] >= month)
+    return components(replace(sources, revenue_lines=lines, first_month=month, components=None))
+
+
+def movements_from(
+    cents: ir.Table, stored: ir.Table, month: int, horizon: int, first_month: int
+) -> ir.Table:
+    """The movement rows to add once stored rows of `month` on are deleted, given `cents` of
+    `month` on: each customer's last paying month before `month` (the anchor, from `stored`)
+    continues into the new months, and a customer returning after a gap gets the zero months
+    between, before `month`, unless `stored` already holds them (a row at `month` - 1)."""
+    stored = stored.select("customer_id", "month_index", "mrr_cents")
+    at_last = stored.filter(stored.month_index == month - 1)
+    paying = at_last.filter(at_last.mrr_cents > 0)
+    # only customers with cents from `month` on and not paying before it can have an older anchor
+    ids = cents.select("customer_id").distinct()
+    returning = ids.filter(~ids.customer_id.isin(paying.customer_id))
+    older = stored.filter(
+        (stored.month_index < month - 1)
+        & (stored.mrr_cents > 0)
+        & stored.customer_id.isin(returning.customer_id)
+    )
+    last = older.group_by("customer_id").aggregate(month_index=older.month_index.max())
+    anchors = ibis.union(
+        paying.select("customer_id", "month_index", "mrr_cents"),
+        older.join(last, ["customer_id", "month_index"]).select(
+            "customer_id", "month_index", "mrr_cents"
+        ),
+        distinct=False,
+    )
+    anchors = anchors.mutate(mrr_cents=anchors.mrr_cents.cast("int64"))
+    later = cents.select("customer_id", "month_index", mrr_cents=cents.mrr_cents.cast("int64"))
+    rows = dense_movements(ibis.union(anchors, later, distinct=False), horizon, first_month)
+    # before `month`, only an anchor's reach: its own row and churn row are stored, gaps may be
+    gaps = rows.filter((rows.month_index < month) & (rows.mrr_cents == 0) & (rows.churn == 0))
+    gaps = gaps.anti_join(at_last.select("customer_id"), "customer_id")
+    return ibis.union(rows.filter(rows.month_index >= month), gaps, distinct=False)

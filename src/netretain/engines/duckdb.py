@@ -191,6 +191,11 @@ class DuckDBStore:
         if _has_rows(self.con, aligned):
             self.con.insert(table, aligned)
 
+    def replace_from(self, table: str, column: str, first: int, expr: ir.Table) -> None:
+        """DELETE then INSERT, in the open transaction."""
+        self.raw.execute(f'DELETE FROM "{table}" WHERE "{column}" >= $1', [first])
+        self.append(table, expr)
+
     def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
         if file_format(path) == "parquet":
             return Staged(self._parquet_view(path, table, progress))

@@ -119,6 +119,11 @@ class PostgresStore:
         with _named_errors():
             self.con.insert(table, aligned)
 
+    def replace_from(self, table: str, column: str, first: int, expr: ir.Table) -> None:
+        """DELETE then INSERT, in the open transaction."""
+        self._sql(f"DELETE FROM {quote(table)} WHERE {quote(column)} >= %s", (first,))
+        self.append(table, expr)
+
     def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
         path = Path(path)
         with self.transaction():

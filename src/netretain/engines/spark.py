@@ -179,6 +179,13 @@ class SparkStore:
             if len(parts) > COMPACT_AFTER:
                 self.replace(table, self.table(table))
 
+    def replace_from(self, table: str, column: str, first: int, expr: ir.Table) -> None:
+        """Parquet parts cannot delete rows: the table is rewritten as its kept rows plus `expr`."""
+        kept = self.table(table)
+        kept = kept.filter(kept[column] < first)
+        added = expr.select(**{c: expr[c].cast(t) for c, t in kept.schema().items()})
+        self.replace(table, ibis.union(kept, added, distinct=False))
+
     def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
         from netretain.engines import spark_csv
 

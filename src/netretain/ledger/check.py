@@ -7,23 +7,23 @@ order give the same figure, and any changed, lost or added row changes it (issue
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import ibis
 import ibis.common.exceptions as com
 import ibis.expr.types as ir
 
 from netretain.core.tables import literal_table
 from netretain.errors import LedgerError, arg
-from netretain.ledger import build
+from netretain.ledger import build, incremental
 from netretain.ledger.hooks import Ingested
-from netretain.store import Store
-from netretain.store.catalogue import CHECKSUMS, LEDGER_TABLES, REBUILT
+from netretain.store import SPECS, Store
+from netretain.store.catalogue import CHECKSUMS, LEDGER_TABLES, REBUILT, input_table
 
 CHECKSUM_TABLE = "checksums"
-PRIME = 1_000_000_007  # keeps each row's term small, so the sum never overflows int64
+PRIME = incremental.PRIME  # keeps each row's term small, so the sum never overflows int64
 DAMAGED = ("damaged", "missing", "unreadable")
 
 
@@ -57,14 +57,15 @@ class CheckResult:
         return {"ok": self.ok, "tables": [asdict(t) for t in self.tables]}
 
 
-def record(store: Store) -> None:
-    """Keep every table's row count and checksum as they are now (in the writer's transaction).
+def record(store: Store, known: Mapping[str, tuple[int, int | None]] | None = None) -> None:
+    """Keep every table's row count and checksum as they are now (in the writer's transaction);
+    `known` gives some tables' figures, worked out without rehashing them.
 
     A table's `at` changes only when its figures do, and a ledger left as it was is not written.
     """
     now = datetime.now(UTC).isoformat(timespec="seconds")
     names = [n for n in _present(store) if n != CHECKSUM_TABLE]
-    prints = {n: fingerprint(store, n) for n in names}
+    prints = {n: (known or {}).get(n) or fingerprint(store, n) for n in names}
     kept = _recorded_at(store)
     if {n: k[:2] for n, k in kept.items()} == prints:
         return
@@ -98,8 +99,49 @@ def refresh(store: Store, *names: str) -> None:
 
 
 def record_after_ingest(ingested: Ingested) -> None:
-    """The ingest hook every Ledger runs last: checksums of the ledger the ingest leaves."""
-    record(ingested.store)
+    """The ingest hook every Ledger runs last: checksums of the ledger the ingest leaves.
+
+    After an incremental rebuild, a table the ingest changed in place keeps its recorded figures
+    plus the change (the derived tables' deltas, the rows this ingest appended to the input tables
+    and the revenue log's leaves), so big tables are not rehashed; a table whose row count then
+    disagrees with the engine's count is rehashed whole.
+    """
+    store, kept = ingested.store, _recorded(ingested.store)
+    if ingested.deltas is None or not kept:
+        record(store)
+        return
+    changes = {**_appended(store, ingested), **ingested.deltas}
+    known = {n: _plus(kept[n], d) for n, d in changes.items() if n in kept}
+    record(store, {n: k for n, k in known.items() if k[0] == _count(store, store.table(n))})
+
+
+def _appended(store: Store, ingested: Ingested) -> dict[str, incremental.Delta]:
+    """What the ingest appended to tables it only appends to: the input tables (rows of its
+    `_ingest_id`) and the revenue log (leaves of its `ingest_id`, their customers' index rows)."""
+    kinds = {f.kind for f in ingested.files if f.accepted}
+    out = {input_table(k): incremental.Delta(0, 0) for k in SPECS if k not in kinds}
+    for kind in kinds:
+        t = store.table(input_table(kind))
+        out[input_table(kind)] = incremental.delta(
+            store, t.filter(t._ingest_id == ingested.ingest_id)
+        )
+    if not store.has("log_leaves"):
+        return out
+    leaves = store.table("log_leaves")
+    leaves = leaves.filter(leaves.ingest_id == ingested.ingest_id)
+    out["log_leaves"] = incremental.delta(store, leaves)
+    first = store.to_arrow(leaves.idx.min().name("first").as_table()).column(0)[0].as_py()
+    if store.has("log_customers"):
+        index = store.table("log_customers")
+        added = index.filter(index.idx >= first) if first is not None else index.limit(0)
+        out["log_customers"] = incremental.delta(store, added)
+    return out
+
+
+def _plus(kept: tuple[int, int | None], change: incremental.Delta) -> tuple[int, int | None]:
+    if kept[1] is None or change.checksum is None:
+        return kept[0] + change.rows, None
+    return kept[0] + change.rows, kept[1] + change.checksum
 
 
 def fingerprint(store: Store, name: str) -> tuple[int, int | None]:
@@ -163,8 +205,7 @@ def _verdict(
 
 
 def _checksum(t: ir.Table) -> ir.Table:
-    row_hash = ibis.struct({c: t[c] for c in t.columns}).hash()
-    return t.aggregate(n=t.count(), checksum=(row_hash % PRIME).sum().coalesce(0))
+    return incremental.checksum(t)
 
 
 def _count(store: Store, t: ir.Table) -> int:

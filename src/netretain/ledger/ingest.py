@@ -29,7 +29,8 @@ from netretain.errors import IngestError, Reject, arg
 from netretain.ingest import validate as v
 from netretain.ingest.classify import Classified, candidates, key_text, with_fates
 from netretain.ingest.classify import conflicts as classify_conflicts
-from netretain.ledger import build
+from netretain.ledger import build, incremental
+from netretain.ledger.incremental import Delta
 from netretain.ledger.run import count
 from netretain.store import INGEST_ORDER, SPECS, InputSpec, Progress, Store, input_table
 from netretain.store.catalogue import RECORDS, REJECT, input_schema, refused_table
@@ -68,6 +69,8 @@ class Ingested:
     ingest_id: int
     files: tuple[FileResult, ...]
     currency: str
+    # each derived table's change when the rebuild was incremental (None: rebuilt whole)
+    deltas: Mapping[str, Delta] | None = None
 
 
 IngestHook = Callable[[Ingested], None]
@@ -168,15 +171,27 @@ def ingest(
                 f"{arg('strict')}: {result.rejected} row(s) rejected, nothing ingested:\n{shown}",
                 rejects=tuple(result.rejects),
             )
+        deltas = None
         if result.changed or not store.has("mrr"):
             with _phase(store, step, "building the ledger"):
-                build.rebuild(store, currency)
+                deltas = _rebuild(store, currency, ingest_id, result)
         if taken is not None:
             build.record(store, data_as_of=taken.isoformat())
-        accepted = Ingested(store, ingest_id, tuple(result.files), currency)
+        accepted = Ingested(store, ingest_id, tuple(result.files), currency, deltas)
         for hook in hooks:
             hook(accepted)
     return result
+
+
+def _rebuild(
+    store: Store, currency: str, ingest_id: int, result: IngestResult
+) -> dict[str, Delta] | None:
+    """Only the months new rows can change, when the ingest replaced none; else everything."""
+    if any(f.replaced for f in result.files):
+        build.rebuild(store, currency)
+        return None
+    kinds = {f.kind for f in result.files if f.accepted}
+    return incremental.update(store, currency, ingest_id, kinds)
 
 
 def export_date(value: str | dt.date) -> dt.date:

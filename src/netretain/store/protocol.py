@@ -55,6 +55,11 @@ class Store(Protocol):
         """Add rows, adding any columns the table lacks."""
         ...
 
+    def replace_from(self, table: str, column: str, first: int, expr: ir.Table) -> None:
+        """Delete the rows whose integer `column` is `first` or more, then add `expr`'s rows (of
+        any value): an incremental rebuild rewrites a table from a month on, not whole."""
+        ...
+
     def stage_file(self, path: Path, table: str, progress: Progress | None = None) -> Staged:
         """Load an input file into a scratch table with a `_row` column (the user's row number).
 
