@@ -75,6 +75,19 @@ def test_a_new_rate_changes_the_new_month_only(tmp_path: Path) -> None:
     assert assert_same(duckdb, tmp_path, [first, second]) == [False, True]
 
 
+def test_a_table_damaged_before_a_later_month_stays_damaged(tmp_path: Path) -> None:
+    """A movements row deleted behind netretain's back before a later month's ingest: the
+    incremental checksums keep naming movements (and its view mrr) damaged; rebuild mends both."""
+    first, second = GAP_RETURN
+    ledger, watch = in_parts(duckdb, tmp_path, [first])
+    gone = "DELETE FROM movements WHERE month_index = (SELECT min(month_index) FROM movements)"
+    ledger.store.con.raw_sql(gone)
+    ledger.ingest(**write(tmp_path / "later", second))
+    assert watch.incremental == [False, True]
+    assert sorted(t.table for t in ledger.check().damaged) == ["movements", "mrr"]
+    assert ledger.rebuild().ok
+
+
 def test_a_replaced_row_rebuilds_everything(tmp_path: Path) -> None:
     """A correction can change any month: the ingest falls back to a full rebuild."""
     first = {"invoice_lines": [line(1, "C1", 0, 3, 100), line(2, "C1", 3, 1, 100)]}

@@ -103,16 +103,16 @@ def record_after_ingest(ingested: Ingested) -> None:
 
     After an incremental rebuild, a table the ingest changed in place keeps its recorded figures
     plus the change (the derived tables' deltas, the rows this ingest appended to the input tables
-    and the revenue log's leaves), so big tables are not rehashed; a table whose row count then
-    disagrees with the engine's count is rehashed whole.
+    and the revenue log's leaves), so big tables are not rehashed. A table damaged before the
+    ingest therefore stays named damaged (rehashing it would record the damage as the truth);
+    `rebuild` mends a derived one.
     """
     store, kept = ingested.store, _recorded(ingested.store)
     if ingested.deltas is None or not kept:
         record(store)
         return
     changes = {**_appended(store, ingested), **ingested.deltas}
-    known = {n: _plus(kept[n], d) for n, d in changes.items() if n in kept}
-    record(store, {n: k for n, k in known.items() if k[0] == _count(store, store.table(n))})
+    record(store, {n: _plus(kept[n], d) for n, d in changes.items() if n in kept})
 
 
 def _appended(store: Store, ingested: Ingested) -> dict[str, incremental.Delta]:
