@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -177,3 +178,22 @@ def test_parquet_types(changes: list[tuple[str, str]], data: st.DataObject) -> N
         fx = Path(tmp) / "fx.csv"
         fx.write_text(FX)
         ingest(path, fx)
+
+
+@pytest.mark.parametrize("kind", [pa.int32(), pa.int64()])
+def test_the_smallest_integer_amount_is_too_large_not_a_crash(kind: pa.DataType) -> None:
+    """A typed integer amount at its type's minimum has no absolute value in the engine: it is a
+    "too large" reject like the maximum, and the good row goes in."""
+    columns = typed_lines()
+    bits = kind.bit_width - 1
+    columns["amount"] = pa.array([-(2**bits), 2**bits - 1, 5], kind)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lines.parquet"
+        pq.write_table(pa.table(columns), path)
+        fx = Path(tmp) / "fx.csv"
+        fx.write_text(FX)
+        result = Ledger().ingest(fx_rates=fx, invoice_lines=path)
+    lines = result.files[-1]
+    assert (lines.accepted, lines.rejected) == (1, 2)
+    found = {(r.row, r.reason.split(":")[0]) for r in result.rejects}
+    assert found == {(1, "too large"), (2, "too large")}

@@ -196,7 +196,8 @@ def _excess(value: ir.NumericValue, minor: int) -> ir.BooleanValue | None:
 
 def _too_large(value: ir.NumericValue) -> ir.BooleanValue:
     """An exact number as large as 10**MONEY_DIGITS: what `TOO_LARGE` says of its text."""
-    return value.abs() >= 10**MONEY_DIGITS
+    limit = 10**MONEY_DIGITS  # no abs(): the smallest integer of a type has no absolute value
+    return (value >= limit) | (value <= -limit)
 
 
 def with_money(spec: InputSpec, t: ir.Table, present: set[str]) -> ir.Table:
