@@ -19,6 +19,7 @@ from netretain.core.tables import literal_table
 from netretain.errors import LedgerError, arg
 from netretain.ledger import build, incremental
 from netretain.ledger.hooks import Ingested
+from netretain.ledger.run import count
 from netretain.store import SPECS, Store
 from netretain.store.catalogue import CHECKSUMS, LEDGER_TABLES, REBUILT, input_table
 
@@ -151,7 +152,7 @@ def fingerprint(store: Store, name: str) -> tuple[int, int | None]:
     try:
         store.con.compile(summed)
     except (com.OperationNotDefinedError, com.UnsupportedOperationError):
-        return _count(store, t), None
+        return count(store, t), None
     row = store.to_arrow(summed).to_pylist()[0]
     return int(row["n"]), int(row["checksum"])
 
@@ -206,10 +207,6 @@ def _verdict(
 
 def _checksum(t: ir.Table) -> ir.Table:
     return incremental.checksum(t)
-
-
-def _count(store: Store, t: ir.Table) -> int:
-    return int(store.to_arrow(t.count().name("n").as_table()).column(0)[0].as_py())
 
 
 def _recorded(store: Store) -> dict[str, tuple[int, int | None]]:

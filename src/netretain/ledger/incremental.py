@@ -22,7 +22,7 @@ from netretain.core.arith import month_index
 from netretain.core.derived import REVENUE_INPUTS, customers_table, fx_monthly
 from netretain.ingest.usage import usage_monthly
 from netretain.ledger import build
-from netretain.ledger.run import first_row
+from netretain.ledger.run import count, first_row
 from netretain.store import SPECS, Store, input_table
 from netretain.store.catalogue import DERIVED
 
@@ -177,7 +177,7 @@ def _newly_billed(
     old = old.filter((old._ingest_id != ingest_id) & old.subscription_id.notnull())
     # the few billed ids on the left: the engine hashes them and probes the earlier lines
     found = billed.filter(billed.subscription_id.isin(subs)).anti_join(old, "subscription_id")
-    return _count(store, found) > 0
+    return count(store, found) > 0
 
 
 def _months_from(store: Store, currency: str, found: Plan) -> dict[str, Delta]:
@@ -230,10 +230,6 @@ def delta(store: Store, rows: ir.Table) -> Delta:
     try:
         store.con.compile(summed)
     except (com.OperationNotDefinedError, com.UnsupportedOperationError):
-        return Delta(_count(store, rows), None)
+        return Delta(count(store, rows), None)
     found = store.to_arrow(summed).to_pylist()[0]
     return Delta(int(found["n"]), int(found["checksum"]))
-
-
-def _count(store: Store, t: ir.Table) -> int:
-    return int(store.to_arrow(t.count().name("n").as_table()).column(0)[0].as_py())
