@@ -12,14 +12,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import ibis.common.exceptions as com
-import ibis.expr.types as ir
-
 from netretain.core.tables import literal_table
 from netretain.errors import LedgerError, arg
 from netretain.ledger import build, incremental
 from netretain.ledger.hooks import Ingested
-from netretain.ledger.run import count
 from netretain.store import SPECS, Store
 from netretain.store.catalogue import CHECKSUMS, LEDGER_TABLES, REBUILT, input_table
 
@@ -147,14 +143,8 @@ def _plus(kept: tuple[int, int | None], change: incremental.Delta) -> tuple[int,
 
 def fingerprint(store: Store, name: str) -> tuple[int, int | None]:
     """A table's row count and checksum (None where the engine cannot hash a row)."""
-    t = store.table(name)
-    summed = _checksum(t)
-    try:
-        store.con.compile(summed)
-    except (com.OperationNotDefinedError, com.UnsupportedOperationError):
-        return count(store, t), None
-    row = store.to_arrow(summed).to_pylist()[0]
-    return int(row["n"]), int(row["checksum"])
+    whole = incremental.delta(store, store.table(name))
+    return whole.rows, whole.checksum
 
 
 def scan(store: Store) -> CheckResult:
@@ -203,10 +193,6 @@ def _verdict(
     if None not in (checksum, recorded[1]) and checksum != recorded[1]:
         return TableCheck(name, "damaged", rows, before, derived, "content differs")
     return TableCheck(name, "ok", rows, before, derived)
-
-
-def _checksum(t: ir.Table) -> ir.Table:
-    return incremental.checksum(t)
 
 
 def _recorded(store: Store) -> dict[str, tuple[int, int | None]]:
