@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,14 @@ import pytest
 from netretain import Ledger
 from netretain.core.tables import literal_table
 from netretain.engines import open_store
+from netretain.engines.duckdb import DuckDBStore
 from netretain.engines.spark import SparkStore
 from netretain.engines.warehouse import DATA
 from netretain.errors import EngineError, IngestError
 from tests import servers
 from tests.engines.conftest import ENGINES, HEADER
+
+SCHEMA = {"idx": "int64", "v": "string"}
 
 
 def counts(ledger: Ledger) -> dict[str, int]:
@@ -58,6 +62,40 @@ def test_spark_refuses_a_commit_over_another_writer(spark: Any, tmp_path: Path) 
     assert first.warehouse.read().generation == 1
     assert first.to_arrow(first.table("t")).to_pylist() == [{"n": 2}]
     assert len(list((tmp_path / DATA).iterdir())) == 1
+
+
+@pytest.mark.parametrize("engine", ["duckdb", *ENGINES])
+def test_spans_read_the_rows_of_each_half_open_run(
+    engine: str, new_store: Callable[[str], Any]
+) -> None:
+    store = new_store(engine)
+    store.replace("t", literal_table({"idx": list(range(10)), "v": list("abcdefghij")}, SCHEMA))
+    found = store.spans("t", "idx", [(2, 4), (7, 8), (9, 9)], ["v", "idx"])
+    assert found.column_names == ["v", "idx"]
+    assert sorted(found.to_pylist(), key=lambda r: r["idx"]) == [
+        {"v": "c", "idx": 2}, {"v": "d", "idx": 3}, {"v": "h", "idx": 7},
+    ]  # fmt: skip
+    nothing = store.spans("t", "idx", [], ["idx"])
+    assert nothing.num_rows == 0 and nothing.column_names == ["idx"]
+
+
+def test_a_reader_remembers_tables_but_not_past_its_own_temp_tables(tmp_path: Path) -> None:
+    """A reader reads each table's schema once (no writer can change the file it holds open);
+    a temp table it makes or drops is seen at once."""
+    db = tmp_path / "ledger.duckdb"
+    writer = DuckDBStore(str(db))
+    writer.replace("t", literal_table({"idx": [1]}, {"idx": "int64"}))
+    writer.close()
+    reader = DuckDBStore(str(db), read_only=True)
+    try:
+        assert reader.has("t") and reader.table("t") is reader.table("t")
+        assert not reader.has("scratch")
+        reader.temp("scratch", literal_table({"v": ["x"]}, {"v": "string"}))
+        assert reader.has("scratch") and reader.table("scratch").columns == ("v",)
+        reader.drop("scratch")
+        assert not reader.has("scratch")
+    finally:
+        reader.close()
 
 
 def test_open_store_reads_flags_then_environment(

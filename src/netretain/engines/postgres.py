@@ -10,7 +10,7 @@ and splits them with `nr_csv_fields`), a Parquet file as Arrow batches written a
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from netretain.engines import hashing
-from netretain.engines.base import unwatched
+from netretain.engines.base import union_of_spans, unwatched
 from netretain.engines.postgres_sql import FUNCTIONS, compiler
 from netretain.engines.readers import csv_header, file_format, open_stream
 from netretain.errors import EngineError, IngestError, Reject, UnsupportedError, arg
@@ -216,6 +216,11 @@ class PostgresStore:
         return self.temp(table, expr)
 
     watching = staticmethod(unwatched)  # no per-statement progress from this engine
+
+    def spans(
+        self, table: str, column: str, spans: Sequence[tuple[int, int]], columns: Sequence[str]
+    ) -> pa.Table:
+        return self.to_arrow(union_of_spans(self, table, column, spans, columns))
 
     def to_arrow_batches(self, expr: ir.Table) -> Iterator[pa.RecordBatch]:
         with _named_errors():

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from ibis.backends.pyspark.datatypes import PySparkSchema
 from ibis.backends.sql.dialects import PySpark
 
 from netretain.engines import hashing
-from netretain.engines.base import unwatched
+from netretain.engines.base import union_of_spans, unwatched
 from netretain.engines.readers import file_format
 from netretain.engines.warehouse import Manifest, TableEntry, Warehouse
 from netretain.errors import EngineError, UnsupportedError
@@ -248,6 +248,11 @@ class SparkStore:
         result = self.dataframe(table).toArrow()
         result = result.rename_columns(table.columns).cast(table.schema().to_pyarrow())
         return expr.__pyarrow_result__(result)
+
+    def spans(
+        self, table: str, column: str, spans: Sequence[tuple[int, int]], columns: Sequence[str]
+    ) -> pa.Table:
+        return self.to_arrow(union_of_spans(self, table, column, spans, columns))
 
     def to_arrow_batches(self, expr: ir.Table) -> Iterator[pa.RecordBatch]:
         """One partition at a time, in order, from a disk-cached result: the driver never holds

@@ -9,7 +9,6 @@ leaf naming the index and hash of the leaf it corrects; no leaf is ever rewritte
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -39,6 +38,7 @@ from netretain.transparency.keys import init_keys, load_private_key, load_public
 HEADS, CUSTOMERS = "log_heads", "log_customers"
 DEEP = 20_000
 FACT_PREFIX = '{"corrects":null'  # how a leaf that corrects nothing begins
+ENTRY_COLUMNS = ("idx", "ingest_id", "kind", "customer_id", "corrects", "leaf", "leaf_hash")
 
 
 @dataclass(frozen=True)
@@ -313,29 +313,17 @@ def entries(store: Store, customer_id: str) -> list[LogEntry]:
     the customer index, then each leaf by its index (a run the engine finds from its statistics)."""
     if not store.has(LEAVES):
         return []
-    log = store.table(LEAVES)
     if not store.has(CUSTOMERS):  # a log made before the index: its next ingest builds it
+        log = store.table(LEAVES)
         mine = log.filter(log.customer_id == customer_id)
         return [_entry(r) for r in store.to_arrow(mine.order_by("idx")).to_pylist()]
     index = store.table(CUSTOMERS)
     found = store.to_arrow(index.filter(index.customer_id == customer_id).select("idx"))
-    runs = _runs(sorted(found.column("idx").to_pylist()))
-    if not runs:
+    spans = tree.runs(sorted(found.column("idx").to_pylist()))
+    if not spans:
         return []
-    spans = [log.filter((log.idx >= lo) & (log.idx < hi)) for lo, hi in runs]
-    mine = functools.reduce(lambda a, b: a.union(b), spans)
-    return [_entry(r) for r in store.to_arrow(mine.order_by("idx")).to_pylist()]
-
-
-def _runs(indexes: list[int]) -> list[tuple[int, int]]:
-    """Sorted indexes as runs [lo, hi) of consecutive leaves."""
-    runs: list[tuple[int, int]] = []
-    for i in indexes:
-        if runs and runs[-1][1] == i:
-            runs[-1] = (runs[-1][0], i + 1)
-        else:
-            runs.append((i, i + 1))
-    return runs
+    mine = store.spans(LEAVES, "idx", spans, ENTRY_COLUMNS).to_pylist()
+    return [_entry(r) for r in sorted(mine, key=lambda r: r["idx"])]
 
 
 def leaf_hashes(store: Store, lo: int = 0, hi: int | None = None) -> list[bytes]:

@@ -54,19 +54,26 @@ class Tree:
         self.known: dict[Node, bytes] = {}
 
     def load(self, ranges: Iterable[Range]) -> Tree:
-        """Every stored hash the ranges need, in one query: the leaf hashes of the blocks they cut
-        into, the block roots and the subtrees above them."""
+        """Every stored hash the ranges need, in three reads of runs: the leaf hashes of the
+        blocks they cut into, the block roots and the subtrees above them."""
         nodes = {n for r in ranges for n in subtrees(*r)}
-        blocks = {s // CHUNK * CHUNK for h, s in nodes if h < CHUNK_HEIGHT}
-        roots = {s for h, s in nodes if h == CHUNK_HEIGHT}
-        upper = {s for h, s in nodes if h > CHUNK_HEIGHT}
-        parts = [
-            *_leaf_spans(self.store, blocks, self.size),
-            *_block_roots(self.store, roots),
-            *_levels(self.store, upper),
-        ]
-        if parts:
-            self.known.update(_rows(self.store, functools.reduce(lambda a, b: a.union(b), parts)))
+        blocks = sorted({s // CHUNK * CHUNK for h, s in nodes if h < CHUNK_HEIGHT})
+        roots = sorted({s for h, s in nodes if h == CHUNK_HEIGHT})
+        upper = sorted({s for h, s in nodes if h > CHUNK_HEIGHT})
+        store = self.store
+        if blocks:
+            spans = [(s, min(s + CHUNK, self.size)) for s in blocks]
+            leaves = store.spans(LEAVES, "idx", spans, ["idx", "leaf_hash"]).to_pydict()
+            self.known.update(_hashes(0, leaves["idx"], leaves["leaf_hash"]))
+            self._hash_blocks(s for s in blocks if s + CHUNK <= self.size)
+        if roots:
+            found = store.spans(NODES, "start", runs(roots), ["start", "node"]).to_pydict()
+            self.known.update(_hashes(CHUNK_HEIGHT, found["start"], found["node"]))
+        if upper and store.has(LEVELS):  # one span: the table is small, a union of many is not
+            span = [(upper[0], upper[-1] + 1)]
+            found = _levels(store.spans(LEVELS, "start", span, list(LOG_LEVELS)).to_pydict())
+            wanted = set(upper)
+            self.known.update({n: h for n, h in found.items() if n[1] in wanted})
         if any(n not in self.known for n in nodes if n[0] >= CHUNK_HEIGHT):
             # a log stored before `log_levels` (or not yet extended by an ingest): hash them here
             below = self.size // CHUNK * CHUNK
@@ -75,6 +82,16 @@ class Tree:
                 _rows(self.store, _as_nodes(nodes_table.filter(nodes_table.start < below)))
             )
         return self
+
+    def _hash_blocks(self, starts: Iterable[int]) -> None:
+        """Every subtree inside the whole blocks at `starts`, level by level: a proof into a
+        block needs nearly all of them, and a loop is faster than asking `node` for each."""
+        for start in starts:
+            level = [self.known[(0, start + i)] for i in range(CHUNK)]
+            for height in range(1, CHUNK_HEIGHT):
+                level = [hash_children(a, b) for a, b in zip(level[::2], level[1::2], strict=True)]
+                step = 1 << height
+                self.known.update(((height, start + i * step), h) for i, h in enumerate(level))
 
     def root(self, lo: int, hi: int) -> bytes:
         """The Merkle root of leaves [lo, hi) (after `load` of a set holding the range)."""
@@ -93,23 +110,24 @@ class Tree:
         return found
 
 
-def _leaf_spans(store: Store, starts: Iterable[int], size: int) -> list[ir.Table]:
-    """The leaf hashes of the blocks beginning at `starts` (the last cut at `size`), one range
-    filter per block: the engine finds each contiguous run of `idx` from its min/max statistics,
-    where one filter OR-ing them all would scan the whole log."""
-    log = store.table(LEAVES)
-    return [
-        log.filter((log.idx >= s) & (log.idx < min(s + CHUNK, size))).select(
-            height=ibis.literal(0, "int64"), start=log.idx.cast("int64"), node=log.leaf_hash
-        )
-        for s in sorted(starts)
-    ]
+def runs(values: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted integers as runs [lo, hi) of consecutive values: the spans a `Store.spans` reads."""
+    out: list[tuple[int, int]] = []
+    for v in values:
+        if out and out[-1][1] == v:
+            out[-1] = (out[-1][0], v + 1)
+        else:
+            out.append((v, v + 1))
+    return out
 
 
-def _block_roots(store: Store, starts: set[int]) -> list[ir.Table]:
-    """The stored roots of the blocks beginning at `starts` (none asked, no query part)."""
-    nodes = store.table(NODES)
-    return [_as_nodes(nodes.filter(nodes.start.isin(sorted(starts))))] if starts else []
+def _hashes(height: int, starts: Iterable[int], hexes: Iterable[str]) -> dict[Node, bytes]:
+    return {(height, int(s)): bytes.fromhex(h) for s, h in zip(starts, hexes, strict=True)}
+
+
+def _levels(found: Mapping[str, list]) -> dict[Node, bytes]:
+    rows = zip(found["height"], found["start"], found["node"], strict=True)
+    return {(int(h), int(s)): bytes.fromhex(n) for h, s, n in rows}
 
 
 def _as_nodes(blocks: ir.Table) -> ir.Table:
@@ -118,19 +136,6 @@ def _as_nodes(blocks: ir.Table) -> ir.Table:
         start=blocks.start.cast("int64"),
         node=blocks.node,
     )
-
-
-def _levels(store: Store, starts: set[int]) -> list[ir.Table]:
-    """Stored subtrees above the blocks beginning at `starts` (every height: the table is small)."""
-    if not starts or not store.has(LEVELS):
-        return []
-    levels = store.table(LEVELS)
-    wanted = levels.filter(levels.start.isin(sorted(starts)))
-    return [
-        wanted.select(
-            height=wanted.height.cast("int64"), start=wanted.start.cast("int64"), node=wanted.node
-        )
-    ]
 
 
 # proofs -------------------------------------------------------------------------------------------

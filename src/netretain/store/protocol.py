@@ -5,7 +5,7 @@ Each engine implements this once (engines/); the expressions above it are the sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +83,14 @@ class Store(Protocol):
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an expression whose result is small, returning Arrow."""
+        ...
+
+    def spans(
+        self, table: str, column: str, spans: Sequence[tuple[int, int]], columns: Sequence[str]
+    ) -> pa.Table:
+        """`columns` of the rows whose integer `column` lies in one of the half-open `spans`: each
+        span read as a range of its own, which an engine finds from its min/max statistics (a
+        customer's statement reads a few runs of a log of millions). In no particular order."""
         ...
 
     def to_arrow_batches(self, expr: ir.Table) -> Iterator[pa.RecordBatch]:
