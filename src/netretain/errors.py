@@ -20,6 +20,7 @@ LIBRARY_SPELLING = {
     "ingest": "Ledger.ingest",
     "check": "Ledger.check()",
     "rebuild": "Ledger.rebuild()",
+    "verify": "Ledger.verify()",
 }
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from netretain import Ledger
 from netretain.core.tables import literal_table
+from netretain.errors import LedgerError
 from netretain.ledger import log as revenue_log
 from netretain.ledger import tree
 from netretain.store import Store
@@ -122,3 +123,15 @@ def test_a_log_stored_before_the_levels_gets_them_at_its_next_ingest(grown) -> N
     store.append(tree.LEAVES, leaf_rows(hashes, 5000, 6000))
     tree.append_levels(store, 6000)
     assert [(h, s) for h, s, _ in stored_levels(store)] == [(11, 0), (11, 2048), (12, 0)]
+
+
+@pytest.mark.parametrize("lost", [5, 2 * tree.CHUNK + 7], ids=["whole block", "last block"])
+def test_a_proof_from_a_log_that_lost_a_leaf_says_to_verify(grown, lost: int) -> None:
+    """A leaf deleted behind netretain's back: a sentence naming it and `verify`, not a crash."""
+    _, hashes = grown
+    store = Ledger().store
+    grow(store, hashes, [2 * tree.CHUNK + 10])
+    leaves = store.table(tree.LEAVES)
+    store.replace(tree.LEAVES, leaves.filter(leaves.idx != lost))
+    with pytest.raises(LedgerError, match=f"no leaf {lost}, .* Ledger.verify"):
+        tree.inclusion_proofs(store, [lost + 1], 2 * tree.CHUNK + 10)

@@ -150,6 +150,7 @@ FLAGS = {
     "wait": "--wait",
     "check": "netretain check",
     "rebuild": "netretain rebuild",
+    "verify": "netretain verify",
     "sample": "--sample",
     "since": "--since",
     "crm": "--to-crm",

@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from netretain.core.tables import literal_table
+from netretain.errors import LedgerError, arg
 from netretain.store import Store
 from netretain.store.catalogue import LOG_LEVELS
 from netretain.transparency.merkle import (
@@ -65,6 +66,7 @@ class Tree:
             spans = [(s, min(s + CHUNK, self.size)) for s in blocks]
             leaves = store.spans(LEAVES, "idx", spans, ["idx", "leaf_hash"]).to_pydict()
             self.known.update(_hashes(0, leaves["idx"], leaves["leaf_hash"]))
+            self._require_leaves(spans)
             self._hash_blocks(s for s in blocks if s + CHUNK <= self.size)
         if roots:
             found = store.spans(NODES, "start", runs(roots), ["start", "node"]).to_pydict()
@@ -82,6 +84,17 @@ class Tree:
                 _rows(self.store, _as_nodes(nodes_table.filter(nodes_table.start < below)))
             )
         return self
+
+    def _require_leaves(self, spans: Iterable[Range]) -> None:
+        """Refuse a proof from a log that lost a leaf its signed head counts (rows deleted
+        behind netretain's back): a sentence pointing at `verify`, not a failed hash."""
+        for lo, hi in spans:
+            gone = next((i for i in range(lo, hi) if (0, i) not in self.known), None)
+            if gone is not None:
+                raise LedgerError(
+                    f"the revenue log has no leaf {gone}, though its signed head counts "
+                    f"{self.size}: it was changed outside netretain; {arg('verify')} names how"
+                )
 
     def _hash_blocks(self, starts: Iterable[int]) -> None:
         """Every subtree inside the whole blocks at `starts`, level by level: a proof into a
