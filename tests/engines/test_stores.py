@@ -98,6 +98,70 @@ def test_a_reader_remembers_tables_but_not_past_its_own_temp_tables(tmp_path: Pa
         reader.close()
 
 
+def _rows(store: DuckDBStore, table: str) -> list[dict]:
+    return sorted(store.to_arrow(store.table(table)).to_pylist(), key=lambda r: r["idx"])
+
+
+def _files_tables(store: DuckDBStore) -> list[str]:
+    found = store.raw.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()
+    return sorted(n for (n,) in found)
+
+
+def test_a_transaction_reads_its_own_writes_and_switches_them_in_at_commit(
+    tmp_path: Path,
+) -> None:
+    """Inside a DuckDB transaction the writes are committed pending tables shown under the
+    table's name; an expression taken earlier sees later rows, as SQL by name does; another
+    connection sees the ledger as last committed until the commit."""
+    store = DuckDBStore(str(tmp_path / "ledger.duckdb"))
+    store.replace("t", literal_table({"idx": [1, 2, 3], "v": list("abc")}, SCHEMA))
+    other = store.reader()
+    with store.transaction():
+        held = store.table("t")
+        store.append("t", literal_table({"idx": [4], "v": ["d"]}, SCHEMA))
+        store.append(
+            "t", literal_table({"idx": [5], "v": ["e"], "w": [1]}, {**SCHEMA, "w": "int64"})
+        )
+        store.replace_from("t", "idx", 3, literal_table({"idx": [9], "v": ["z"]}, SCHEMA))
+        assert [r["idx"] for r in store.to_arrow(held).to_pylist()] == [1, 2, 9]
+        store.view("u", store.table("t").select("idx"))
+        store.replace("n", literal_table({"idx": [7], "v": ["n"]}, SCHEMA))
+        assert store.has("u") and store.has("n")
+        assert other.to_arrow(other.table("t")).num_rows == 3 and not other.has("n")
+    assert _rows(store, "t") == [
+        {"idx": 1, "v": "a", "w": None}, {"idx": 2, "v": "b", "w": None},
+        {"idx": 9, "v": "z", "w": None},
+    ]  # fmt: skip
+    assert _rows(store, "u") == [{"idx": 1}, {"idx": 2}, {"idx": 9}]
+    assert _files_tables(store) == ["n", "t"] and store.committed
+    assert [r["idx"] for r in _rows(other, "t")] == [1, 2, 9]
+
+
+def test_a_failed_transaction_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    """An error (or Ctrl-C) inside drops the pending tables; a writer that died before its
+    commit leaves pending tables the next writer drops."""
+    db = tmp_path / "ledger.duckdb"
+    store = DuckDBStore(str(db))
+    store.replace("t", literal_table({"idx": [1], "v": ["a"]}, SCHEMA))
+    with pytest.raises(KeyboardInterrupt), store.transaction():
+        store.append("t", literal_table({"idx": [2], "v": ["b"]}, SCHEMA))
+        store.replace("n", literal_table({"idx": [7], "v": ["n"]}, SCHEMA))
+        store.drop("t")
+        assert not store.has("t")
+        raise KeyboardInterrupt
+    assert _rows(store, "t") == [{"idx": 1, "v": "a"}] and not store.has("n")
+    assert _files_tables(store) == ["t"]
+    store.raw.execute("CREATE TABLE _nr_pending_3 AS SELECT 1 AS idx")  # as a dead writer left it
+    store.close()
+    again = DuckDBStore(str(db))
+    try:
+        assert _files_tables(again) == ["t"]
+    finally:
+        again.close()
+
+
 def test_open_store_reads_flags_then_environment(
     monkeypatch: pytest.MonkeyPatch, pg_server: servers.PostgresServer, tmp_path: Path, spark: Any
 ) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import ibis
-import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 import sqlglot as sg
@@ -17,10 +16,10 @@ import sqlglot.expressions as sge
 
 from netretain.engines import DEFAULT_WAIT, hashing
 from netretain.engines import duckdb_open as opening
+from netretain.engines.duckdb_pending import Pending, drop_leftovers, empty_literal
 from netretain.engines.readers import file_format, open_stream
 from netretain.errors import EngineError, LedgerError, arg
 from netretain.store import Progress, Staged
-from netretain.store.catalogue import DERIVED
 
 POLL_SECONDS = 0.2
 _IN_SCHEMA = "database_name IN (current_database(), 'temp') AND schema_name = current_schema()"
@@ -56,8 +55,9 @@ class DuckDBStore:
         self._holder = holder
         self.con = self._open(wait, create)
         self._quiet()
-        self._in_transaction = False
-        self._as_written = False  # whether a statement changed the optimizer (_joins_as_written)
+        if not read_only:
+            drop_leftovers(self.raw)
+        self._pending: Pending | None = None  # the open transaction's writes (duckdb_pending)
         self._seen: dict[str, ir.Table | None] = {}  # read-only: tables known to exist (`has`)
         if memory_limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
             self.set_memory_limit(memory_limit)
@@ -68,7 +68,7 @@ class DuckDBStore:
         data in its own transactions."""
         other = object.__new__(DuckDBStore)
         other.path, other.read_only, other.committed = self.path, self.read_only, False
-        other._lock, other._in_transaction, other._as_written = None, False, False
+        other._lock, other._pending = None, None
         other._seen = {}
         other.con = ibis.duckdb.from_connection(self.raw.cursor())
         other._quiet()
@@ -123,6 +123,9 @@ class DuckDBStore:
         # reading all of information_schema: an ingest asks about 60 times, and this is ~3x faster.
         if table in self._seen:
             return True
+        pending = None if self._pending is None else self._pending.has(table)
+        if pending is not None:
+            return pending
         found = self.raw.execute(_HAS_TABLE, [table]).fetchone() is not None
         if found and self.read_only:
             self._seen[table] = None
@@ -139,12 +142,14 @@ class DuckDBStore:
         return known
 
     def replace(self, table: str, expr: ir.Table) -> ir.Table:
+        if self._pending is not None:
+            self._pending.replace(table, expr)
+            return self.con.table(table)
         if self.raw.execute(_IS_VIEW, [table]).fetchone() is not None:
             self.drop(table)  # a view kept by `view`: DROP TABLE (Ibis's overwrite) refuses it
-        if _empty_literal(expr):  # no 0-row INSERT: see _has_rows
+        if empty_literal(expr):  # no 0-row INSERT: see _has_rows
             return self.con.create_table(table, schema=expr.schema(), overwrite=True)
-        with self._joins_as_written(table):
-            return self.con.create_table(table, expr, overwrite=True)
+        return self.con.create_table(table, expr, overwrite=True)
 
     def view(self, table: str, expr: ir.Table) -> ir.Table:
         """A view: nothing is written, and reading it costs what reading its columns costs.
@@ -156,37 +161,22 @@ class DuckDBStore:
         for name in query.find_all(sge.Table):
             name.set("catalog", None)
             name.set("db", None)
+        sql = query.sql(dialect="duckdb")
+        if self._pending is not None:
+            self._pending.view(table, sql)
+            return self.con.table(table)
         self.drop(table)
-        self.raw.execute(f'CREATE VIEW "{table}" AS {query.sql(dialect="duckdb")}')
+        self.raw.execute(f'CREATE VIEW "{table}" AS {sql}')
         return self.con.table(table)
 
-    @contextmanager
-    def _joins_as_written(self, table: str) -> Iterator[None]:
-        """Build each join's hash table on the side the expression puts on the right, while a
-        derived table is written inside a transaction.
-
-        DuckDB 1.4 estimates a table written in the open transaction at 0 rows, so it would hash
-        the large side of a join (revenue lines, not the small table that expands their months);
-        the derived tables' expressions put the small side on the right.
-        """
-        if not (self._in_transaction and table in DERIVED):
-            yield
-            return
-        self.raw.execute("SET disabled_optimizers = 'build_side_probe_side'")
-        self._as_written = True
-        try:
-            yield
-        finally:
-            with suppress(duckdb.Error):  # a failed statement aborts the transaction: see rollback
-                self._reset_optimizers()
-
-    def _reset_optimizers(self) -> None:
-        if self._as_written:
-            self.raw.execute("RESET disabled_optimizers")
-            self._as_written = False
-
     def append(self, table: str, expr: ir.Table) -> None:
-        if not self.has(table):
+        if self._pending is not None:
+            self._pending.append(table, expr, self._append)
+            return
+        self._append(table, expr)
+
+    def _append(self, table: str, expr: ir.Table) -> None:
+        if not self.raw.execute(_HAS_TABLE, [table]).fetchone():
             self.con.create_table(
                 table, expr if _has_rows(self.con, expr) else None, schema=expr.schema()
             )
@@ -206,7 +196,10 @@ class DuckDBStore:
             self.con.insert(table, aligned)
 
     def replace_from(self, table: str, column: str, first: int, expr: ir.Table) -> None:
-        """DELETE then INSERT, in the open transaction."""
+        """DELETE then INSERT (in a transaction: at its commit)."""
+        if self._pending is not None:
+            self._pending.replace_from(table, column, first, expr, self._append)
+            return
         self.raw.execute(f'DELETE FROM "{table}" WHERE "{column}" >= $1', [first])
         self.append(table, expr)
 
@@ -252,22 +245,24 @@ class DuckDBStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        if self._in_transaction:
+        """Writes land in committed pending tables, switched in at the end in one short DuckDB
+        transaction (see duckdb_pending): the ingest's own rows are read in parallel."""
+        if self._pending is not None:
             yield
             return
-        self.raw.execute("BEGIN TRANSACTION")
-        self._in_transaction = True
+        self._pending = pending = Pending(self.con)
+        self._seen.clear()
         try:
             yield
-        except BaseException:
-            self.raw.execute("ROLLBACK")
-            self._reset_optimizers()
-            raise
-        else:
-            self.raw.execute("COMMIT")
+            pending.commit()
             self.committed = True
+        except BaseException:
+            with suppress(duckdb.Error):  # the first error is the one to report
+                pending.discard()
+            raise
         finally:
-            self._in_transaction = False
+            self._pending = None
+            self._seen.clear()
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         return self.con.to_pyarrow(expr)
@@ -315,6 +310,8 @@ class DuckDBStore:
 
     def drop(self, table: str) -> None:
         self._seen.clear()
+        if self._pending is not None and self._pending.drop(table):
+            return
         kind = self.raw.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]
         ).fetchall()
@@ -340,12 +337,6 @@ class DuckDBStore:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-
-def _empty_literal(expr: ir.Table) -> bool:
-    """Whether an expression is an in-memory table with no rows."""
-    op = expr.op()
-    return isinstance(op, ops.InMemoryTable) and op.data.to_pyarrow(op.schema).num_rows == 0
 
 
 def _has_rows(con, expr: ir.Table) -> bool:
