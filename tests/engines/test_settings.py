@@ -4,6 +4,7 @@ environment variable, and an unset one reads the variable (the flag-at-default b
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netretain.cli.app import app
+from netretain.engines import duckdb as duckdb_engine
 from netretain.engines import open_store
 from netretain.engines.duckdb import DuckDBStore
 from netretain.engines.postgres import PostgresStore
@@ -60,6 +62,22 @@ def test_memory_limit_given_beats_the_variable(
     given = open_store("duckdb", db=tmp_path / "a.duckdb", memory_limit="3GB")
     unset = open_store("duckdb", db=tmp_path / "b.duckdb")
     assert (memory_limit(given), memory_limit(unset)) == ("2.7 GiB", "953.6 MiB")
+
+
+def test_a_ledger_file_is_capped_at_3gb_unless_the_machine_is_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3GB for a file (DuckDB's own 80% of RAM where that is less); none for an in-memory one."""
+    monkeypatch.delenv("NETRETAIN_MEMORY_LIMIT", raising=False)
+
+    def ram(gib: int) -> None:  # 4 KiB pages
+        monkeypatch.setattr(os, "sysconf", lambda n: gib * 2**18 if n == "SC_PHYS_PAGES" else 4096)
+
+    ram(16)
+    assert memory_limit(open_store("duckdb", db=tmp_path / "a.duckdb")) == "2.7 GiB"
+    assert duckdb_engine.default_memory_limit(":memory:") is None
+    ram(2)
+    assert duckdb_engine.default_memory_limit(str(tmp_path / "b.duckdb")) is None
 
 
 def test_schema_given_at_its_default_beats_the_variable(

@@ -46,7 +46,8 @@ SCHEMA = typer.Option(
 MEMORY_LIMIT = typer.Option(
     None,
     "--memory-limit",
-    help="Most memory DuckDB may use, e.g. 3GB (default 80% of RAM); the rest spills to disk.",
+    help="Most memory DuckDB may use, e.g. 8GB (default 3GB, or 80% of RAM if less); the rest "
+    "spills to disk.",
     envvar="NETRETAIN_MEMORY_LIMIT",
 )
 WAIT = typer.Option(

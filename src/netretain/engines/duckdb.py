@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -22,6 +23,10 @@ from netretain.errors import EngineError, LedgerError, arg
 from netretain.store import Progress, Staged
 
 POLL_SECONDS = 0.2
+# A ledger file's default memory cap: an ingest at a million customers fits it with no loss of
+# time (its pending tables are committed, so DuckDB evicts them instead of spilling them).
+DEFAULT_MEMORY_GB = 3
+DUCKDB_SHARE = 0.8  # DuckDB's own default: 80% of RAM, kept where that is less
 _IN_SCHEMA = "database_name IN (current_database(), 'temp') AND schema_name = current_schema()"
 _IS_VIEW = f"SELECT 1 FROM duckdb_views() WHERE NOT internal AND view_name = $1 AND {_IN_SCHEMA}"
 _HAS_TABLE = (
@@ -59,8 +64,9 @@ class DuckDBStore:
             drop_leftovers(self.raw)
         self._pending: Pending | None = None  # the open transaction's writes (duckdb_pending)
         self._seen: dict[str, ir.Table | None] = {}  # read-only: tables known to exist (`has`)
-        if memory_limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
-            self.set_memory_limit(memory_limit)
+        limit = memory_limit or default_memory_limit(self.path)
+        if limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
+            self.set_memory_limit(limit)
 
     def reader(self) -> DuckDBStore:
         """Another connection to this open database, for one of a server's concurrent requests:
@@ -108,7 +114,7 @@ class DuckDBStore:
         )
 
     def set_memory_limit(self, limit: str) -> None:
-        """Cap DuckDB's memory (default: 80% of RAM), e.g. '3GB', on a machine others share."""
+        """Cap DuckDB's memory, e.g. '8GB' (default: see default_memory_limit)."""
         try:
             self.raw.execute("SET memory_limit = ?", [limit])
         except duckdb.Error as exc:
@@ -337,6 +343,15 @@ class DuckDBStore:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def default_memory_limit(path: str) -> str | None:
+    """DEFAULT_MEMORY_GB for a ledger file, unless DuckDB's own default is less (a small
+    machine); none in memory, where the tables themselves are in memory."""
+    if path == ":memory:":
+        return None
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{DEFAULT_MEMORY_GB}GB" if ram * DUCKDB_SHARE > DEFAULT_MEMORY_GB * 10**9 else None
 
 
 def _has_rows(con, expr: ir.Table) -> bool:
