@@ -139,6 +139,18 @@ def test_a_transaction_reads_its_own_writes_and_switches_them_in_at_commit(
     assert [r["idx"] for r in _rows(other, "t")] == [1, 2, 9]
 
 
+def test_a_readers_transaction_sees_one_state_while_a_writer_commits(tmp_path: Path) -> None:
+    store = DuckDBStore(str(tmp_path / "ledger.duckdb"))
+    store.replace("t", literal_table({"idx": [1], "v": ["a"]}, SCHEMA))
+    reader = store.reader()
+    with reader.transaction():
+        assert len(_rows(reader, "t")) == 1
+        with store.transaction():
+            store.append("t", literal_table({"idx": [2], "v": ["b"]}, SCHEMA))
+        assert len(_rows(reader, "t")) == 1 and len(_rows(store, "t")) == 2
+    assert len(_rows(reader, "t")) == 2
+
+
 def test_a_failed_transaction_leaves_the_file_as_it_was(tmp_path: Path) -> None:
     """An error (or Ctrl-C) inside drops the pending tables; a writer that died before its
     commit leaves pending tables the next writer drops."""

@@ -63,6 +63,8 @@ class DuckDBStore:
         if not read_only:
             drop_leftovers(self.raw)
         self._pending: Pending | None = None  # the open transaction's writes (duckdb_pending)
+        self.reads_only = read_only  # a transaction is a snapshot to read (see `transaction`)
+        self._in_snapshot = False
         self._seen: dict[str, ir.Table | None] = {}  # read-only: tables known to exist (`has`)
         limit = memory_limit or default_memory_limit(self.path)
         if limit:  # e.g. "3GB"; DuckDB spills what does not fit to a temp directory
@@ -75,6 +77,7 @@ class DuckDBStore:
         other = object.__new__(DuckDBStore)
         other.path, other.read_only, other.committed = self.path, self.read_only, False
         other._lock, other._pending = None, None
+        other.reads_only, other._in_snapshot = True, False
         other._seen = {}
         other.con = ibis.duckdb.from_connection(self.raw.cursor())
         other._quiet()
@@ -252,9 +255,14 @@ class DuckDBStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Writes land in committed pending tables, switched in at the end in one short DuckDB
-        transaction (see duckdb_pending): the ingest's own rows are read in parallel."""
-        if self._pending is not None:
+        transaction (see duckdb_pending): the ingest's own rows are read in parallel. A reader's
+        transaction is a DuckDB one: every read inside sees the same committed ledger."""
+        if self._pending is not None or self._in_snapshot:
             yield
+            return
+        if self.reads_only:
+            with self._snapshot():
+                yield
             return
         self._pending = pending = Pending(self.con)
         self._seen.clear()
@@ -269,6 +277,21 @@ class DuckDBStore:
         finally:
             self._pending = None
             self._seen.clear()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """A reader's transaction: one committed state of the ledger for every read inside."""
+        self.raw.execute("BEGIN TRANSACTION")
+        self._in_snapshot = True
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        else:
+            self.raw.execute("COMMIT")
+        finally:
+            self._in_snapshot = False
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         return self.con.to_pyarrow(expr)

@@ -65,8 +65,11 @@ def update(
     """
     inputs = {k: store.table(input_table(k)) for k in SPECS}
     new = {k: t.filter(t._ingest_id == ingest_id) for k, t in inputs.items() if k in kinds}
-    lines = _new_lines(store, inputs, new)
-    found = plan(store, currency, ingest_id, inputs, new, lines)
+    meta = build.read_meta(store)
+    found, lines = None, None
+    if _built(store, meta, currency):  # else nothing to add to: no new lines are worked out
+        lines = _new_lines(store, inputs, new)
+        found = plan(store, meta, ingest_id, inputs, new, lines)
     if found is None:
         build.rebuild(store, currency)
         return None
@@ -85,29 +88,33 @@ def update(
         store.replace("fx_monthly", fx_monthly(inputs["fx_rates"], currency, first, horizon))
     if found.from_month <= horizon:
         deltas.update(_months_from(store, currency, found))
-    meta = {"first_month": first, "horizon": horizon}
     latest = build.latest_date(store, inputs, found.lasts[-1])
-    build.write_meta(store, meta, currency, latest_date=latest)
+    build.write_meta(
+        store, {"first_month": first, "horizon": horizon}, currency, latest_date=latest
+    )
     return deltas
+
+
+def _built(store: Store, meta: dict[str, str], currency: str) -> bool:
+    """Whether the ledger has derived tables to bring up to date: not a new ledger, not one
+    without recurring revenue, the same currency, no derived table missing."""
+    if meta.get("currency") != currency or int(meta.get("horizon", -1)) < 0:
+        return False
+    return all(store.has(t) for t in DERIVED)
 
 
 def plan(
     store: Store,
-    currency: str,
+    meta: dict[str, str],
     ingest_id: int,
     inputs: dict[str, ir.Table],
     new: dict[str, ir.Table],
     lines: ir.Table | None,
 ) -> Plan | None:
-    """The months an ingest of `new` rows (whose revenue lines are `lines`) changes, or None when
-    only a full rebuild is safe: a new ledger, another currency, a derived table missing, data
-    starting earlier than the ledger's first month, a horizon moving back, or a new invoice line
-    billing a subscription that had none (its subscription line must go)."""
-    meta = build.read_meta(store)
-    if meta.get("currency") != currency or int(meta.get("horizon", -1)) < 0:
-        return None
-    if not all(store.has(t) for t in DERIVED):
-        return None
+    """The months an ingest of `new` rows (whose revenue lines are `lines`) into a built ledger
+    (`meta`) changes, or None when only a full rebuild is safe: data starting earlier than the
+    ledger's first month, a horizon moving back, or a new invoice line billing a subscription
+    that had none (its subscription line must go)."""
     old_first, old_horizon = int(meta["first_month"]), int(meta["horizon"])
     start: int | None = None
     if lines is not None:
