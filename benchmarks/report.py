@@ -202,7 +202,7 @@ def replace_section(heading: str, text: str) -> None:
     """Replace the section under `heading` in results.md, or add it at the end: each benchmark
     module owns one section, so one run never erases another's figures."""
     current = RESULTS.read_text(encoding="utf-8")
-    head, found, rest = current.partition(heading)
+    head, found, rest = current.partition(f"\n{heading}\n")  # the whole line: not a longer one
     tail = rest.partition("\n## ")
     after = f"\n## {tail[2]}" if found and tail[1] else ""
     RESULTS.write_text(head.rstrip() + "\n\n" + text + after, encoding="utf-8")

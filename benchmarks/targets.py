@@ -145,7 +145,7 @@ def table(results: list[SizeResult]) -> list[str]:
         peak = max(x.peak_bytes for x in plain)
         checks.append(
             (
-                "netretain peak memory < 4 GiB (DuckDB's default memory limit)",
+                "netretain peak memory < 4 GiB (netretain's default memory limit, 3GB)",
                 f"{peak / GIB:.2f} GiB",
                 peak < MEMORY_CAP,
             )

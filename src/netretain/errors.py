@@ -21,6 +21,7 @@ LIBRARY_SPELLING = {
     "check": "Ledger.check()",
     "rebuild": "Ledger.rebuild()",
     "verify": "Ledger.verify()",
+    "memory_limit": 'open_store(..., memory_limit="8GB")',
 }
 
 

@@ -185,6 +185,17 @@ def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_running_out_of_memory_is_one_line_naming_the_limit(tmp_path: Path, files: Files) -> None:
+    """DuckDB's out-of-memory error (a statement that cannot spill) names the flag that helps;
+    the new ledger is left with nothing in it."""
+    db = tmp_path / "tiny.duckdb"
+    args = ("ingest", "--db", db, "--memory-limit", "1MB", "--invoice-lines", files.lines)
+    result = invoke(*args, code=1)
+    assert_clean_error(result, "ran out of the memory it may use")
+    assert "nothing was changed: give it more with --memory-limit 8GB" in result.output
+    assert invoke_json("check", "--db", db, schema="check")["ok"]
+
+
 def test_memory_limit_caps_duckdb(small_copy: Path, files: Files, monkeypatch) -> None:
     from netretain.engines import open_store
 

@@ -11,7 +11,7 @@ import typer
 
 from netretain.cli.render import Format, err_console
 from netretain.definitions import Definition, from_options
-from netretain.engines import damage, interrupted
+from netretain.engines import damage, interrupted, short_of_memory
 from netretain.errors import NetretainError
 from netretain.ledger import Ledger
 
@@ -152,6 +152,7 @@ FLAGS = {
     "check": "netretain check",
     "rebuild": "netretain rebuild",
     "verify": "netretain verify",
+    "memory_limit": "--memory-limit 8GB",
     "sample": "--sample",
     "since": "--since",
     "crm": "--to-crm",
@@ -207,7 +208,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except BaseException as exc:
             if interrupted(exc):  # an update rolls back: nothing was saved
                 stop(False)
-            message = damage(exc)
+            message = damage(exc) or short_of_memory(exc)
             if message is None:
                 raise
             fail(NetretainError(message).render(FLAGS))

@@ -144,6 +144,20 @@ def damage(exc: BaseException) -> str | None:
     )
 
 
+def short_of_memory(exc: BaseException) -> str | None:
+    """The one message for DuckDB running out of the memory it may use, else None: what failed
+    was rolled back, and a higher limit lets it finish."""
+    from netretain.engines.duckdb_open import is_out_of_memory
+
+    if not is_out_of_memory(exc):
+        return None
+    first = str(exc).splitlines()[0].removeprefix("Out of Memory Error: ")
+    return (
+        f"DuckDB ran out of the memory it may use ({first}); nothing was changed: give it more "
+        f"with {arg('memory_limit')} (or NETRETAIN_MEMORY_LIMIT)"
+    )
+
+
 __all__ = [
     "DEFAULT_WAIT",
     "ENGINES",
@@ -153,5 +167,6 @@ __all__ = [
     "damage",
     "interrupted",
     "open_store",
+    "short_of_memory",
     "wait_seconds",
 ]

@@ -161,6 +161,11 @@ def is_damage(exc: BaseException) -> bool:
     )
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether a DuckDB error is its memory limit reached (a statement that could not spill)."""
+    return isinstance(exc, duckdb.OutOfMemoryException)
+
+
 def is_interrupt(exc: BaseException) -> bool:
     """Whether an error is Ctrl-C arriving while DuckDB ran a statement (it raises RuntimeError)."""
     return isinstance(exc, duckdb.InterruptException) or (

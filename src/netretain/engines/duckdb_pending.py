@@ -1,4 +1,5 @@
-"""An ingest's writes as committed tables, switched in by one short transaction at its end.
+"""A transaction's writes (an ingest's, a rebuild's) as committed tables, switched in by one short
+DuckDB transaction at its end.
 
 DuckDB 1.4 reads a table written in the open transaction on one thread and estimates it at 0
 rows, so a rebuild inside the ingest's transaction ran slower than the same rebuild on committed
@@ -12,6 +13,7 @@ only `_nr_pending_` tables, which the next writer drops: the ledger is as it was
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -22,6 +24,7 @@ import ibis.expr.types as ir
 import sqlglot as sg
 
 PREFIX = "_nr_pending_"
+Add = Callable[[str, ir.Table], None]  # the store's append into an existing table
 _MAIN = "database_name = current_database() AND schema_name = current_schema()"
 
 
@@ -62,9 +65,8 @@ class Pending:
         self.entries[table] = Entry("view", sql=sql)
         self._show(table)
 
-    def append(self, table: str, expr: ir.Table, add) -> None:
-        """Add rows: into the pending table, or a new one on top of the committed table.
-        `add(name, expr)` is the store's append into an existing table."""
+    def append(self, table: str, expr: ir.Table, add: Add) -> None:
+        """Add rows: into the pending table, or a new one on top of the committed table."""
         entry = self.entries.get(table)
         if entry is None or entry.kind == "drop":
             if entry is None and _committed(self.raw, table):
@@ -80,7 +82,7 @@ class Pending:
             entry.extra = _extra(self.raw, table, entry.added)
         self._show(table)
 
-    def replace_from(self, table: str, column: str, first: int, expr: ir.Table, add) -> None:
+    def replace_from(self, table: str, column: str, first: int, expr: ir.Table, add: Add) -> None:
         """Rows with `column` >= `first` go: the pending ones now, the committed ones at commit."""
         entry = self.entries.get(table)
         if entry is None:
@@ -192,8 +194,7 @@ class Pending:
         self.raw.execute(f"CREATE OR REPLACE TEMP VIEW {_q(table)} AS {body}")
 
     def _on_top_sql(self, table: str, entry: Entry) -> str:
-        catalog = self.raw.execute("SELECT current_database(), current_schema()").fetchone()
-        committed = f"{_q(catalog[0])}.{_q(catalog[1])}.{_q(table)}"
+        committed = _committed_name(self.raw, table)
         own = [c for c in _columns(self.raw, entry.added or "") if c not in entry.extra]
         names = [_q(c) for c in own] + [f"NULL AS {_q(c)}" for c in entry.extra]
         where = ""
@@ -234,8 +235,13 @@ def _committed(raw, table: str) -> bool:
 def _drop_committed(raw, table: str) -> None:
     views = f"SELECT 1 FROM duckdb_views() WHERE view_name = $1 AND NOT internal AND {_MAIN}"
     what = "VIEW" if raw.execute(views, [table]).fetchone() else "TABLE"
+    raw.execute(f"DROP {what} IF EXISTS {_committed_name(raw, table)}")
+
+
+def _committed_name(raw, table: str) -> str:
+    """The table's name in the file (a temp view of the same name hides it while pending)."""
     place = raw.execute("SELECT current_database(), current_schema()").fetchone()
-    raw.execute(f"DROP {what} IF EXISTS {_q(place[0])}.{_q(place[1])}.{_q(table)}")
+    return f"{_q(place[0])}.{_q(place[1])}.{_q(table)}"
 
 
 def _columns(raw, table: str) -> dict[str, str]:
