@@ -17,7 +17,7 @@ import sqlglot.expressions as sge
 
 from netretain.engines import DEFAULT_WAIT, hashing
 from netretain.engines import duckdb_open as opening
-from netretain.engines.duckdb_pending import Pending, drop_leftovers, empty_literal
+from netretain.engines.duckdb_pending import Pending, drop_leftovers, empty_literal, ident
 from netretain.engines.readers import file_format, open_stream
 from netretain.errors import EngineError, LedgerError, arg
 from netretain.store import Progress, Staged
@@ -63,7 +63,7 @@ class DuckDBStore:
         if not read_only:
             drop_leftovers(self.raw)
         self._pending: Pending | None = None  # the open transaction's writes (duckdb_pending)
-        self.reads_only = read_only  # a transaction is a snapshot to read (see `transaction`)
+        self._snapshots = read_only  # its transactions only read (see `transaction`)
         self._in_snapshot = False
         self._seen: dict[str, ir.Table | None] = {}  # read-only: tables known to exist (`has`)
         limit = memory_limit or default_memory_limit(self.path)
@@ -77,7 +77,7 @@ class DuckDBStore:
         other = object.__new__(DuckDBStore)
         other.path, other.read_only, other.committed = self.path, self.read_only, False
         other._lock, other._pending = None, None
-        other.reads_only, other._in_snapshot = True, False
+        other._snapshots, other._in_snapshot = True, False
         other._seen = {}
         other.con = ibis.duckdb.from_connection(self.raw.cursor())
         other._quiet()
@@ -260,12 +260,11 @@ class DuckDBStore:
         if self._pending is not None or self._in_snapshot:
             yield
             return
-        if self.reads_only:
+        if self._snapshots:
             with self._snapshot():
                 yield
             return
         self._pending = pending = Pending(self.con)
-        self._seen.clear()
         try:
             yield
             pending.commit()
@@ -276,7 +275,6 @@ class DuckDBStore:
             raise
         finally:
             self._pending = None
-            self._seen.clear()
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -301,8 +299,8 @@ class DuckDBStore:
     ) -> pa.Table:
         """One UNION ALL of range scans written here: Ibis took longer to compile the union than
         DuckDB took to run it (a statement's proofs read a dozen runs of a log of 13M leaves)."""
-        name, key = _identifier(table), _identifier(column)
-        chosen = ", ".join(_identifier(c) for c in columns)
+        name, key = ident(table), ident(column)
+        chosen = ", ".join(ident(c) for c in columns)
         parts = [
             f"SELECT {chosen} FROM {name} WHERE {key} >= {int(lo)} AND {key} < {int(hi)}"
             for lo, hi in spans
@@ -388,7 +386,3 @@ def _has_rows(con, expr: ir.Table) -> bool:
 
 def _duckdb_type(dtype) -> str:
     return ibis.backends.sql.compilers.duckdb.compiler.type_mapper.to_string(dtype)
-
-
-def _identifier(name: str) -> str:
-    return sg.to_identifier(name, quoted=True).sql("duckdb")

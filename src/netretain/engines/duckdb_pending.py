@@ -92,7 +92,8 @@ class Pending:
             kept = entry.keep[1] if entry.keep else first
             entry.keep = (column, min(kept, first))
         if entry.added is not None:
-            self.raw.execute(f"DELETE FROM {_q(entry.added)} WHERE {_q(column)} >= $1", [first])
+            gone = f"DELETE FROM {ident(entry.added)} WHERE {ident(column)} >= $1"
+            self.raw.execute(gone, [first])
         self.append(table, expr, add)
 
     def drop(self, table: str) -> bool:
@@ -111,14 +112,14 @@ class Pending:
         self.raw.execute("BEGIN TRANSACTION")
         try:
             for table in self.entries:
-                self.raw.execute(f"DROP VIEW IF EXISTS temp.main.{_q(table)}")
+                self.raw.execute(f"DROP VIEW IF EXISTS temp.main.{ident(table)}")
             views = {t: e for t, e in self.entries.items() if e.kind == "view"}
             for table, entry in self.entries.items():
                 if table not in views:
                     self._switch(table, entry)
             for table, entry in views.items():
                 _drop_committed(self.raw, table)
-                self.raw.execute(f"CREATE VIEW {_q(table)} AS {entry.sql}")
+                self.raw.execute(f"CREATE VIEW {ident(table)} AS {entry.sql}")
         except BaseException:
             self.raw.execute("ROLLBACK")
             raise
@@ -135,22 +136,22 @@ class Pending:
         if entry.kind in ("replace", "drop"):
             _drop_committed(self.raw, table)
             if entry.added is not None:
-                self.raw.execute(f"ALTER TABLE {_q(entry.added)} RENAME TO {_q(table)}")
+                self.raw.execute(f"ALTER TABLE {ident(entry.added)} RENAME TO {ident(table)}")
             return
         assert entry.added is not None
         columns = _columns(self.raw, entry.added)
         for name in entry.extra:  # before the DELETE: DuckDB refuses a commit that alters after
-            self.raw.execute(f"ALTER TABLE {_q(table)} ADD COLUMN {_q(name)} {columns[name]}")
+            self.raw.execute(f"ALTER TABLE {ident(table)} ADD COLUMN {ident(name)} {columns[name]}")
         if entry.keep is not None:
             column, first = entry.keep
-            self.raw.execute(f"DELETE FROM {_q(table)} WHERE {_q(column)} >= $1", [first])
+            self.raw.execute(f"DELETE FROM {ident(table)} WHERE {ident(column)} >= $1", [first])
         # one INSERT, never of 0 rows (DuckDB 1.4.4 can drop a later large INSERT: see _has_rows)
-        if self.raw.execute(f"SELECT EXISTS (FROM {_q(entry.added)})").fetchone()[0]:
-            names = ", ".join(_q(c) for c in columns)
+        if self.raw.execute(f"SELECT EXISTS (FROM {ident(entry.added)})").fetchone()[0]:
+            names = ", ".join(ident(c) for c in columns)
             self.raw.execute(
-                f"INSERT INTO {_q(table)} ({names}) SELECT {names} FROM {_q(entry.added)}"
+                f"INSERT INTO {ident(table)} ({names}) SELECT {names} FROM {ident(entry.added)}"
             )
-        self.raw.execute(f"DROP TABLE {_q(entry.added)}")
+        self.raw.execute(f"DROP TABLE {ident(entry.added)}")
 
     def _on_top(self, table: str, expr: ir.Table, keep: tuple[str, int] | None) -> None:
         """A pending table of rows added to the committed table, aligned to its columns."""
@@ -178,9 +179,9 @@ class Pending:
         entry = self.entries.pop(table, None)
         if entry is None:
             return
-        self.raw.execute(f"DROP VIEW IF EXISTS temp.main.{_q(table)}")
+        self.raw.execute(f"DROP VIEW IF EXISTS temp.main.{ident(table)}")
         if entry.added is not None:
-            self.raw.execute(f"DROP TABLE IF EXISTS {_q(entry.added)}")
+            self.raw.execute(f"DROP TABLE IF EXISTS {ident(entry.added)}")
 
     def _show(self, table: str) -> None:
         """The temp view through which the table's name reads the transaction's rows."""
@@ -188,21 +189,21 @@ class Pending:
         if entry.kind == "view":
             body = entry.sql
         elif entry.kind == "replace":
-            body = f"SELECT * FROM {_q(entry.added or '')}"
+            body = f"SELECT * FROM {ident(entry.added or '')}"
         else:
             body = self._on_top_sql(table, entry)
-        self.raw.execute(f"CREATE OR REPLACE TEMP VIEW {_q(table)} AS {body}")
+        self.raw.execute(f"CREATE OR REPLACE TEMP VIEW {ident(table)} AS {body}")
 
     def _on_top_sql(self, table: str, entry: Entry) -> str:
         committed = _committed_name(self.raw, table)
         own = [c for c in _columns(self.raw, entry.added or "") if c not in entry.extra]
-        names = [_q(c) for c in own] + [f"NULL AS {_q(c)}" for c in entry.extra]
+        names = [ident(c) for c in own] + [f"NULL AS {ident(c)}" for c in entry.extra]
         where = ""
         if entry.keep is not None:
-            where = f" WHERE {_q(entry.keep[0])} < {int(entry.keep[1])}"
+            where = f" WHERE {ident(entry.keep[0])} < {int(entry.keep[1])}"
         return (
             f"SELECT {', '.join(names)} FROM {committed}{where} "
-            f"UNION ALL BY NAME SELECT * FROM {_q(entry.added or '')}"
+            f"UNION ALL BY NAME SELECT * FROM {ident(entry.added or '')}"
         )
 
 
@@ -219,7 +220,7 @@ def drop_leftovers(raw) -> None:
         [PREFIX],
     ).fetchall()
     for (name,) in found:
-        raw.execute(f"DROP TABLE IF EXISTS {_q(name)}")
+        raw.execute(f"DROP TABLE IF EXISTS {ident(name)}")
 
 
 def _committed(raw, table: str) -> bool:
@@ -241,7 +242,7 @@ def _drop_committed(raw, table: str) -> None:
 def _committed_name(raw, table: str) -> str:
     """The table's name in the file (a temp view of the same name hides it while pending)."""
     place = raw.execute("SELECT current_database(), current_schema()").fetchone()
-    return f"{_q(place[0])}.{_q(place[1])}.{_q(table)}"
+    return f"{ident(place[0])}.{ident(place[1])}.{ident(table)}"
 
 
 def _columns(raw, table: str) -> dict[str, str]:
@@ -259,5 +260,6 @@ def _extra(raw, table: str, added: str) -> list[str]:
     return [c for c in _columns(raw, added) if c not in committed]
 
 
-def _q(name: str) -> str:
+def ident(name: str) -> str:
+    """A table or column name quoted for DuckDB's SQL."""
     return sg.to_identifier(name, quoted=True).sql("duckdb")
