@@ -187,6 +187,22 @@ def test_an_ingest_that_reads_nothing_new_signs_no_head(
     assert len(two_ingests.log_heads()) == 2
 
 
+def test_block_roots_hashed_a_block_per_statement_are_the_same(
+    inputs: Inputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(revenue_log, "ROOTS_PART", 1)
+    rows = [(f"c{i:05d}", "2024-01", f"{i}.00", "USD") for i in range(2 * revenue_log.CHUNK + 5)]
+    ledger = Ledger()
+    ledger.ingest(mrr=write_mrr(inputs, "big.csv", rows))
+    hashes = ledger.log_leaf_hashes()
+    blocks = ledger.execute(ledger.table("log_nodes").order_by("start")).to_pylist()
+    chunk = revenue_log.CHUNK
+    assert [(b["start"], bytes.fromhex(b["node"])) for b in blocks] == [
+        (0, merkle.range_root(hashes, 0, chunk)),
+        (chunk, merkle.range_root(hashes, chunk, 2 * chunk)),
+    ]
+
+
 def test_block_roots_serve_roots_and_proofs_past_two_thousand_leaves(inputs: Inputs) -> None:
     rows = [(f"c{i:05d}", "2024-01", f"{i}.00", "USD") for i in range(2 * revenue_log.CHUNK + 77)]
     ledger = Ledger()
