@@ -68,11 +68,10 @@ class Pending:
     def append(self, table: str, expr: ir.Table, add: Add) -> None:
         """Add rows: into the pending table, or a new one on top of the committed table."""
         entry = self.entries.get(table)
-        if entry is None or entry.kind == "drop":
-            if entry is None and _committed(self.raw, table):
-                self._on_top(table, expr, keep=None)
-            else:
-                self.replace(table, expr)
+        if entry is None and _committed(self.raw, table):
+            entry = self._on_top(table, keep=None)
+        elif entry is None or entry.kind == "drop":
+            self.replace(table, expr)
             return
         if entry.kind == "view":
             raise duckdb.CatalogException(f"{table} is a view: rows cannot be added to it")
@@ -86,8 +85,7 @@ class Pending:
         """Rows with `column` >= `first` go: the pending ones now, the committed ones at commit."""
         entry = self.entries.get(table)
         if entry is None:
-            self._on_top(table, expr, keep=(column, first))
-            return
+            entry = self._on_top(table, keep=(column, first))
         if entry.kind == "append":
             kept = entry.keep[1] if entry.keep else first
             entry.keep = (column, min(kept, first))
@@ -98,11 +96,11 @@ class Pending:
 
     def drop(self, table: str) -> bool:
         """Drop at commit a table of the ledger; False for a name the ledger does not hold."""
-        entry = self.entries.get(table)
-        if entry is None and not _committed(self.raw, table):
+        committed = _committed(self.raw, table)
+        if table not in self.entries and not committed:
             return False
         self._forget(table)
-        if _committed(self.raw, table):
+        if committed:
             self.entries[table] = Entry("drop")
         return True
 
@@ -153,19 +151,14 @@ class Pending:
             )
         self.raw.execute(f"DROP TABLE {ident(entry.added)}")
 
-    def _on_top(self, table: str, expr: ir.Table, keep: tuple[str, int] | None) -> None:
-        """A pending table of rows added to the committed table, aligned to its columns."""
-        target = self.con.table(table).schema()
-        aligned = expr.select(
-            *[
-                (expr[n] if n in expr.columns else ibis.null(t)).cast(t).name(n)
-                for n, t in target.items()
-            ],
-            *[expr[n] for n in expr.columns if n not in target],
-        )
-        added = self._write(aligned)
-        self.entries[table] = Entry("append", added, keep, extra=_extra(self.raw, table, added))
-        self._show(table)
+    def _on_top(self, table: str, keep: tuple[str, int] | None) -> Entry:
+        """An empty pending table of the committed table's columns, for the rows added to it
+        (the store's append then aligns them, adding any new columns)."""
+        added = f"{PREFIX}{next(self._names)}"
+        committed = _committed_name(self.raw, table)
+        self.raw.execute(f"CREATE TABLE {ident(added)} AS FROM {committed} LIMIT 0")
+        self.entries[table] = entry = Entry("append", added, keep)
+        return entry
 
     def _write(self, expr: ir.Table) -> str:
         name = f"{PREFIX}{next(self._names)}"
