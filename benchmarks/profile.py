@@ -35,7 +35,6 @@ REBUILD = (
     "revenue_lines",
     "fx_monthly",
     "customers",
-    "mrr_components",
     "mrr",
     "movements",
     "ledger_meta",

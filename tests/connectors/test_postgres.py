@@ -132,6 +132,11 @@ def test_export_to_parquet_replaces_the_directory(tmp_path: Path, from_files: Le
     written = exports.export_parquet(from_files, target)
     assert not (target / "stale.parquet").exists()
     assert pq.read_table(target / "movements.parquet").num_rows == written["movements"]
+    components = pq.read_table(target / "mrr_components.parquet")  # computed, not kept
+    assert components.column_names == [
+        "customer_id", "month_index", "revenue_type", "currency", "native_micros"
+    ]  # fmt: skip
+    assert components.num_rows == written["mrr_components"] > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bi"]  # nothing left beside it
 
 

@@ -111,7 +111,7 @@ def test_keyboard_interrupt_mid_rebuild_leaves_the_previous_state(
     real_replace = store.replace
 
     def replace(table: str, expr: Any) -> Any:
-        if table == "movements":  # revenue_lines, customers, mrr_components are new by now
+        if table == "movements":  # revenue_lines and customers are new by now
             raise KeyboardInterrupt
         return real_replace(table, expr)
 

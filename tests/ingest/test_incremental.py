@@ -88,6 +88,21 @@ def test_a_table_damaged_before_a_later_month_stays_damaged(tmp_path: Path) -> N
     assert ledger.rebuild().ok
 
 
+def test_a_table_an_earlier_version_kept_is_dropped(tmp_path: Path) -> None:
+    """`mrr_components` was stored until it was computed when asked: a ledger that still has it
+    loses it at its next ingest (here incremental) or rebuild (what a full ingest runs), and
+    checks whole."""
+    first, second = GAP_RETURN
+    ledger, watch = in_parts(duckdb, tmp_path, [first])
+    kept = "CREATE TABLE mrr_components AS SELECT 1 AS native_micros"
+    ledger.store.con.raw_sql(kept)
+    ledger.ingest(**write(tmp_path / "later", second))
+    assert watch.incremental == [False, True] and not ledger.store.has("mrr_components")
+    ledger.store.con.raw_sql(kept)
+    assert ledger.rebuild().ok and not ledger.store.has("mrr_components")
+    assert ledger.check().ok
+
+
 def test_a_replaced_row_rebuilds_everything(tmp_path: Path) -> None:
     """A correction can change any month: the ingest falls back to a full rebuild."""
     first = {"invoice_lines": [line(1, "C1", 0, 3, 100), line(2, "C1", 3, 1, 100)]}

@@ -56,7 +56,7 @@ def pairs_for(sources: Sources, definition: Definition, window: int | None = Non
     mrr = monthly.monthly_mrr(sources, definition)
     floor = int(definition.min_starting_mrr * 100)
     if definition.fx == "constant":
-        native = monthly.components(sources, definition)
+        native = monthly.native_months(sources, definition)
         native = native.filter(native.revenue_type.isin(list(definition.revenue)))
         end = monthly.convert(native, sources.fx, rate_offset=-window)
     else:

@@ -1,7 +1,7 @@
 """Rebuild the derived tables from the accepted input rows, in the engine, and read them back.
 
-Derived tables: customers (given and created on the fly), revenue_lines, fx_monthly, mrr_components,
-mrr and movements (the last three for the default ledger rules: both revenue types, no gap
+Derived tables: customers (given and created on the fly), revenue_lines, fx_monthly, mrr and
+movements (the last three for the default ledger rules: both revenue types, no gap
 tolerance, customer level, no reactivation window). `ledger_meta` keeps the reporting currency
 the month range (`first_month`, `horizon`: the last month a service period starts in), the
 latest date the data shows (`latest_date`) and when the export was taken (`data_as_of`, if given).
@@ -23,13 +23,14 @@ from netretain.errors import LedgerError
 from netretain.ingest.usage import usage_monthly
 from netretain.ledger.run import first_row
 from netretain.store import SPECS, Store, input_table
-from netretain.store.catalogue import META
+from netretain.store.catalogue import META, RETIRED
 
 PIVOT_CURRENCIES = 12  # beyond this many, MRR converts by currency row (one more group-by)
 
 
 def rebuild(store: Store, currency: str) -> dict[str, int]:
     """Recompute every derived table; returns the ledger's month range."""
+    drop_retired(store)
     inputs = {k: store.table(input_table(k)) for k in SPECS}
     store.replace("usage_monthly", usage_monthly(inputs["usage_events"]))
     lines = revenue.revenue_lines(inputs["invoice_lines"], inputs["subscriptions"], inputs["mrr"])
@@ -49,14 +50,19 @@ def rebuild(store: Store, currency: str) -> dict[str, int]:
     start = meta["first_month"]
     store.replace("fx_monthly", fx_monthly(inputs["fx_rates"], currency, start, horizon))
     store.replace("customers", customers_table(inputs))
-    sources = open_sources(store, currency, start, horizon, with_components=False)
-    store.replace("mrr_components", monthly.components(sources))
-    sources = replace(sources, components=store.table("mrr_components"))
+    sources = open_sources(store, currency, start, horizon, with_movements=False)
     cents = monthly.monthly_cents(sources, currencies=pivot_currencies(store))
     moves = store.replace("movements", monthly.dense_movements(cents, horizon, start))
     store.view("mrr", moves.select("customer_id", "month_index", "mrr_cents"))
     write_meta(store, meta, currency, latest_date=latest)
     return meta
+
+
+def drop_retired(store: Store) -> None:
+    """Drop the derived tables an earlier version kept and this one computes when asked."""
+    for name in RETIRED:
+        if store.has(name):
+            store.drop(name)
 
 
 def latest_date(store: Store, inputs: dict[str, Any], last_mrr_month: int) -> str:
@@ -104,7 +110,7 @@ def read_meta(store: Store) -> dict[str, str]:
 
 
 def open_sources(
-    store: Store, currency: str, first: int, horizon: int, *, with_components: bool = True
+    store: Store, currency: str, first: int, horizon: int, *, with_movements: bool = True
 ) -> Sources:
     """The Sources a computation reads, from a built ledger."""
     if horizon < 0:
@@ -116,9 +122,8 @@ def open_sources(
         first_month=first,
         horizon=horizon,
         currency=currency,
-        components=store.table("mrr_components") if with_components else None,
-        mrr=store.table("mrr") if with_components else None,
-        movements=store.table("movements") if with_components else None,
+        mrr=store.table("mrr") if with_movements else None,
+        movements=store.table("movements") if with_movements else None,
     )
 
 
@@ -133,5 +138,5 @@ def sources_through(store: Store, currency: str, first: int, horizon: int, last:
         return open_sources(store, currency, first, horizon)
     fx = fx_monthly(store.table(input_table("fx_rates")), currency, first, last)
     return replace(
-        open_sources(store, currency, first, horizon, with_components=False), fx=fx, horizon=last
+        open_sources(store, currency, first, horizon, with_movements=False), fx=fx, horizon=last
     )

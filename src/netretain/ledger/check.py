@@ -214,7 +214,10 @@ def _present(store: Store) -> list[str]:
         extra = sorted(
             n
             for n in store.con.list_tables()
-            if not n.startswith(("_", "ibis_")) and n not in known and n != CHECKSUM_TABLE
+            if not n.startswith(("_", "ibis_"))
+            and n not in known
+            and n != CHECKSUM_TABLE
+            and store.has(n)  # listed still while a transaction drops it
         )
     return [*known, *extra]
 

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from netretain.connectors import crm
 from netretain.connectors.errors import ConnectorError
+from netretain.core import monthly
 from netretain.core.arith import month_label
 from netretain.core.tables import literal_table
 from netretain.errors import arg
@@ -118,6 +119,8 @@ def report_tables(
     for name in (*LEDGER_TABLES, CURSORS):
         if store.has(name):
             found[name] = _batches(store, store.table(name))
+    if store.has("movements"):  # computed, not kept: native MRR by revenue type and currency
+        found["mrr_components"] = _batches(store, monthly.components(ledger.sources))
     reports = {
         "report_months": [m.to_dict() for m in ledger.movements()],
         "report_trend": list(ledger.trend()),

@@ -2,10 +2,11 @@
 
 The earliest such month (`from_month`) is the first month a new revenue line is in force, a new FX
 rate's month (rates carry forward), and the old horizon + 1 when the horizon moves (open lines
-run to it; the churn month is capped at it). Revenue lines are appended; components and movements
-are replaced from that month on; the small tables are recomputed. Whatever this cannot prove equal
-to a full rebuild cheaply falls back to `build.rebuild` (see `plan`). Every change is returned as
-a `Delta` per table, so the checksums follow without rehashing whole tables (ledger/check.py).
+run to it; the churn month is capped at it). Revenue lines are appended; movements are replaced
+from that month on (from those months' components alone); the small tables are recomputed.
+Whatever this cannot prove equal to a full rebuild cheaply falls back to `build.rebuild` (see
+`plan`). Every change is returned as a `Delta` per table, so the checksums follow without
+rehashing whole tables (ledger/check.py).
 """
 
 from __future__ import annotations
@@ -188,18 +189,12 @@ def _newly_billed(
 
 
 def _months_from(store: Store, currency: str, found: Plan) -> dict[str, Delta]:
-    """Replace components and movements from `found.from_month` on; `mrr` follows movements."""
+    """Replace movements from `found.from_month` on; `mrr` follows movements."""
     month, horizon = found.from_month, found.horizon
-    sources = build.open_sources(store, currency, found.first_month, horizon, with_components=False)
-    stored = store.table("mrr_components")
-    gone = delta(store, stored.filter(stored.month_index >= month))
-    # written straight into the table, then read back from it for the movements
-    store.replace_from(
-        "mrr_components", "month_index", month, monthly.components_from(sources, month)
-    )
-    comps = store.table("mrr_components")
-    comps = comps.filter(comps.month_index >= month)
-    deltas = {"mrr_components": delta(store, comps) - gone}
+    build.drop_retired(store)
+    sources = build.open_sources(store, currency, found.first_month, horizon, with_movements=False)
+    # computed once: the movements read the new months' components twice
+    comps = store.temp("_netretain_new_components", monthly.components_from(sources, month))
     cents = monthly.monthly_cents(
         replace(sources, components=comps), currencies=build.pivot_currencies(store)
     )
@@ -208,11 +203,10 @@ def _months_from(store: Store, currency: str, found: Plan) -> dict[str, Delta]:
     moves = store.temp("_netretain_new_movements", moves)
     mrr = store.table("mrr")
     gone = delta(store, mrr.filter(mrr.month_index >= month))
-    deltas["movements"] = _replace_from(store, "movements", month, moves)
+    moved = _replace_from(store, "movements", month, moves)
     store.view("mrr", store.table("movements").select("customer_id", "month_index", "mrr_cents"))
     added = delta(store, moves.select(*mrr.columns))
-    deltas["mrr"] = added - gone
-    return deltas
+    return {"movements": moved, "mrr": added - gone}
 
 
 def _replace_from(store: Store, table: str, month: int, added: ir.Table) -> Delta:
