@@ -174,6 +174,33 @@ def test_a_failed_transaction_leaves_the_file_as_it_was(tmp_path: Path) -> None:
         again.close()
 
 
+def test_distinct_texts_are_written_with_fsst_alone(tmp_path: Path) -> None:
+    """Inside `distinct_texts` DuckDB compresses text with FSST without trying its other
+    methods first; the setting is DuckDB's own again afterwards, also after an error."""
+    store = DuckDBStore(str(tmp_path / "ledger.duckdb"))
+    rows = 250_000  # more than one row group: written as the statement runs
+    # few distinct texts: DuckDB's own choice is a dictionary, so FSST shows the setting held
+    texts = f"SELECT i AS idx, 'leaf ' || (i % 7) AS v FROM range({rows}) AS r(i)"
+    setting = "SELECT current_setting('force_compression')"
+
+    def methods(table: str) -> set[str]:
+        info = (
+            f"SELECT compression FROM pragma_storage_info('{table}')"
+            " WHERE column_name = 'v' AND segment_type = 'VARCHAR'"
+        )
+        return {m for (m,) in store.raw.execute(info).fetchall()}
+
+    with store.distinct_texts():
+        store.raw.execute(f"CREATE TABLE forced AS {texts}")
+    store.raw.execute(f"CREATE TABLE chosen AS {texts}")
+    store.raw.execute("CHECKPOINT")
+    assert methods("forced") == {"FSST"} and methods("chosen") != {"FSST"}
+    with pytest.raises(KeyboardInterrupt), store.distinct_texts():
+        raise KeyboardInterrupt
+    assert store.raw.execute(setting).fetchone() == ("Auto",)
+    store.close()
+
+
 def test_open_store_reads_flags_then_environment(
     monkeypatch: pytest.MonkeyPatch, pg_server: servers.PostgresServer, tmp_path: Path, spark: Any
 ) -> None:

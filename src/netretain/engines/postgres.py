@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import ibis
@@ -190,6 +190,9 @@ class PostgresStore:
     def temp(self, table: str, expr: ir.Table) -> ir.Table:
         with _named_errors():
             return self.con.create_table(table, expr, temp=True, overwrite=True)
+
+    def distinct_texts(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +227,9 @@ class SparkStore:
         frame = self.dataframe(expr).persist()
         self._keep_temp(table, frame)
         return self.table(table)
+
+    def distinct_texts(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -161,11 +161,12 @@ def _append(ingested: Ingested, key: Ed25519PrivateKey) -> SignedHead | None:
     if not parts:
         return None
     # one statement per kind: DuckDB runs a UNION ALL of the kinds' numbered rows on one thread
-    for n, part in enumerate(parts):
-        if start == 0 and n == 0:  # the table made from the leaves, without a scratch copy
-            store.replace(LEAVES, part)
-        else:
-            store.append(LEAVES, part)
+    with store.distinct_texts():
+        for n, part in enumerate(parts):
+            if start == 0 and n == 0:  # the table made from the leaves, without a scratch copy
+                store.replace(LEAVES, part)
+            else:
+                store.append(LEAVES, part)
     log = store.table(LEAVES)
     _index_customers(store, log.filter(log.idx >= start))
     sources = _sources(store, ingested.ingest_id)

@@ -101,6 +101,11 @@ class Store(Protocol):
         """Remove a table if it exists."""
         ...
 
+    def distinct_texts(self) -> AbstractContextManager[None]:
+        """Writes inside are mostly long, distinct texts (the revenue log's leaves): an engine may
+        compress them its cheapest way."""
+        ...
+
     def watching(self, progress: Progress | None) -> AbstractContextManager[None]:
         """Report how far the engine is through each statement run inside, where it can tell."""
         ...
