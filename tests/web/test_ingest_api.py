@@ -89,6 +89,25 @@ def test_a_second_ingest_while_one_runs_gets_409(writable: Served) -> None:
     assert post_ingest(writable).status_code == 200
 
 
+def test_an_upload_that_runs_out_of_memory_gets_one_sentence(writable: Served) -> None:
+    """DuckDB out of the memory it may use: 503 with what to do, and nothing ingested."""
+    with writable.ledger.writing() as ledger:
+        ledger.store.set_memory_limit("1MB")
+    try:
+        response = post_ingest(writable)
+    finally:
+        with writable.ledger.writing() as ledger:
+            ledger.store.set_memory_limit("2GB")
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert (
+        error.startswith("DuckDB ran out of the memory it may use")
+        and "nothing was changed" in error
+    )
+    assert {r["ingest_id"] for r in get_json(writable, "/api/v1/ingests")} == {1}
+    assert post_ingest(writable).status_code == 200
+
+
 def test_an_upload_with_no_file_is_a_bad_request(writable: Served) -> None:
     key = {"X-API-Key": writable.ledger.settings.api_key or ""}
     response = writable.client.post("/api/v1/ingest", data={"strict": "false"}, headers=key)

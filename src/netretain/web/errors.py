@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from netretain import DefinitionError, IngestError, LedgerError, NetretainError, NotFoundError
+from netretain.engines import damage, short_of_memory
 from netretain.web.security import AuthError
 from netretain.web.state import IngestBusy
 from netretain.web.templating import templates
@@ -68,7 +69,7 @@ def reply(request: Request, record: dict[str, Any]) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers: library errors, HTTP errors and bad parameters."""
+    """Register the handlers: library errors, engine errors, HTTP errors and bad parameters."""
 
     @app.exception_handler(NetretainError)
     async def library_error(request: Request, exc: NetretainError) -> Response:
@@ -81,6 +82,19 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         return reply(request, body(str(exc.detail), exc.status_code))
+
+    @app.middleware("http")
+    async def engine_error(request: Request, call_next: Any) -> Response:
+        """What the engine refused (its memory, a damaged file) in one sentence, and the
+        connection kept (an exception out of the app would close it)."""
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            memory = short_of_memory(exc)
+            message = memory or damage(exc)
+            if message is None:
+                raise
+            return reply(request, body(message, 503 if memory else 500))
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
