@@ -1,8 +1,8 @@
 """Rebuild the derived tables from the accepted input rows, in the engine, and read them back.
 
 Derived tables: customers (given and created on the fly), revenue_lines, fx_monthly, mrr and
-movements (the last three for the default ledger rules: both revenue types, no gap
-tolerance, customer level, no reactivation window). `ledger_meta` keeps the reporting currency
+movements (the last two for the default ledger rules: both revenue types, no gap tolerance,
+customer level, no reactivation window). `ledger_meta` keeps the reporting currency
 the month range (`first_month`, `horizon`: the last month a service period starts in), the
 latest date the data shows (`latest_date`) and when the export was taken (`data_as_of`, if given).
 """
