@@ -113,7 +113,7 @@ def layer_cents(layers: ir.Table, held: Ledgered) -> ir.Table:
 
     def cents(lines: ir.Table, fx: ir.Table, name: str) -> ir.Table:
         sources = Sources(lines, fx, held.customers, held.first_month, held.horizon, held.currency)
-        converted = monthly.convert(monthly.components(sources), fx)
+        converted = monthly.convert(monthly.native_months(sources), fx)
         return converted.mutate(layer=ibis.literal(name))
 
     def subscription_lines(rows: ir.Table) -> ir.Table:
