@@ -174,7 +174,8 @@ DERIVED = (
 
 # Derived tables earlier versions kept and this one computes when asked: a rebuild drops them.
 # `mrr_components` (native MRR per customer, month, type and currency) cost a quarter of a
-# rebuild to write at a million customers, and only non-default definitions read it.
+# rebuild at a million customers; conversion now sums the lines' months directly, and only an
+# export groups them (`monthly.components`).
 RETIRED = ("mrr_components",)
 
 # What a rebuild rewrites from the input tables: the derived tables and the ledger's meta.
